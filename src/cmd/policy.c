@@ -1,0 +1,12 @@
+/* `storygate policy`: placeholder until its module lands; replaced by the module owner. */
+#include <stdio.h>
+
+#include <storygate/cmd.h>
+
+int sg_cmd_policy(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    fprintf(stderr, "storygate policy: not available in this build\n");
+    return 2;
+}
