@@ -55,6 +55,9 @@ struct st_sg_json_t {
     /* The exact source bytes of this value (containers and scalars); NULL for values built in code. */
     const char *raw;
     size_t raw_len;
+    /* 1-based source position when the value came from YAML (config, CRDs, policies); 0 otherwise. */
+    uint32_t line;
+    uint32_t column;
 };
 
 typedef enum en_sg_json_dialect_t {
