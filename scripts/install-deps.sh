@@ -5,7 +5,7 @@ set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config openssl
   libh2o-evloop-dev libssl-dev libyajl-dev libyaml-dev liblmdb-dev libcurl4-openssl-dev libpcre2-dev)
-test_pkgs=(libcriterion-dev curl nghttp2-client wrk prometheus clang libclang-rt-14-dev valgrind)
+test_pkgs=(libcriterion-dev curl jq python3 python3-yaml nghttp2-client wrk prometheus clang libclang-rt-14-dev valgrind)
 # Tools found by command: the image may ship them from elsewhere (node with its own npm, kubectl).
 test_cmds=("node:nodejs" "npm:npm" "kubectl:kubectl")
 
