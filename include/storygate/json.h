@@ -46,10 +46,14 @@ struct st_sg_json_t {
         struct {
             sg_json_t **items;
             size_t len;
+            size_t _cap;            /* room behind _cap_items; used by sg_json_array_push only while */
+            sg_json_t **_cap_items; /* it equals items, so code may replace items/len freely */
         } array;
         struct {
             sg_json_member_t *members;
             size_t len;
+            size_t _cap; /* as for arrays */
+            sg_json_member_t *_cap_members;
         } object;
     } u;
     /* The exact source bytes of this value (containers and scalars); NULL for values built in code. */
@@ -61,7 +65,8 @@ struct st_sg_json_t {
 };
 
 typedef enum en_sg_json_dialect_t {
-    /* Strict RFC 8259 as storygate accepts request bodies: invalid UTF-8 is an error. */
+    /* Strict RFC 8259 as storygate accepts request bodies: invalid UTF-8 is an error (escaped lone surrogates decode
+     * to U+FFFD, as in Go). */
     SG_JSON_STRICT = 0,
     /* Go's encoding/json.Unmarshal into interface{} (spec §2.5.1): invalid UTF-8 and bad surrogate escapes become
      * U+FFFD, depth limit 10000 unless max_depth is lower, numbers out of float64 range are errors, and error messages
@@ -73,7 +78,7 @@ typedef struct st_sg_json_parse_opts_t {
     sg_json_dialect_t dialect;
     size_t max_bytes;  /* 0 = unlimited */
     size_t max_depth;  /* open arrays/objects; 0 = 10000 (Go's limit) */
-    size_t max_string; /* longest string or key in bytes; 0 = unlimited */
+    size_t max_string; /* longest string or key in bytes as written between the quotes; 0 = unlimited */
 } sg_json_parse_opts_t;
 
 #define SG_JSON_PARSE_OPTS_INIT {SG_JSON_STRICT, 0, 0, 0}
@@ -81,8 +86,9 @@ typedef struct st_sg_json_parse_opts_t {
 /** Parses `buf[0..len)` into a tree allocated in `arena` (the caller owns the arena; the tree borrows nothing from
  * `buf` except `raw` spans, so `buf` must outlive the tree when `raw` is used). On failure returns SG_EINVALID (syntax,
  * types), SG_ELIMIT (size, depth, string length) or SG_ENOMEM, and `err` has the message: in the STRICT dialect with
- * line/column and the JSON path of the innermost container being parsed in `err->path`; in the GO dialect exactly
- * Go's decoder message (e.g. "invalid character 'x' after top-level value"). Thread-safe. */
+ * line/column (column in characters) and the JSON Pointer of the innermost container being parsed in `err->path`
+ * ("invalid JSON at line 3, column 14: <reason>"); in the GO dialect exactly Go's decoder message (e.g. "invalid
+ * character 'x' after top-level value"). Thread-safe. */
 int sg_json_parse(sg_json_t **out, sg_arena_t *arena, const char *buf, size_t len, const sg_json_parse_opts_t *opts,
                   sg_error_t *err);
 
@@ -112,9 +118,11 @@ sg_json_t *sg_json_new_int(sg_arena_t *arena, int64_t v);
 sg_json_t *sg_json_new_string(sg_arena_t *arena, const char *s, size_t len);
 sg_json_t *sg_json_new_array(sg_arena_t *arena);
 sg_json_t *sg_json_new_object(sg_arena_t *arena);
-/** Appends to an array. Returns 0 or SG_ENOMEM. */
+/** Appends to an array (amortised O(1); a shallow struct copy shares storage, so push to one copy only). Returns 0,
+ * SG_EINVALID (not an array) or SG_ENOMEM. */
 int sg_json_array_push(sg_arena_t *arena, sg_json_t *arr, sg_json_t *item);
-/** Sets `key` in an object, replacing an existing member in place. Returns 0 or SG_ENOMEM. */
+/** Sets `key` in an object, replacing an existing member in place (a linear search). Returns 0, SG_EINVALID or
+ * SG_ENOMEM. */
 int sg_json_object_set(sg_arena_t *arena, sg_json_t *obj, const char *key, sg_json_t *value);
 /** Removes `key` from an object; returns 1 if it was there. */
 int sg_json_object_remove(sg_json_t *obj, const char *key);
