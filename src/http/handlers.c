@@ -96,12 +96,15 @@ static int on_webhook(h2o_req_t *req, sg_http_thread_t *thr, void *data)
         outcome.reason = "unavailable";
     } else {
         int rc = sg_admission_handle(s->admission, w->kind, content_type, body, len, &thr->arena, &thr->buf, &outcome);
-        /* As in controller-runtime the HTTP status is always 200 and the verdict (even a 400) is inside the review. */
+        /* A decoded review is always HTTP 200 with the verdict inside; a body that is not an AdmissionReview at all
+         * gets the 400 admission chose, so the apiserver logs the transport error instead of a fake verdict. */
+        if (rc >= 0 && outcome.http_status != 0)
+            status = code = outcome.http_status;
         if (rc < 0 || thr->buf.oom) {
             sg_buf_reset(&thr->buf);
             thr->buf.oom = 0;
             sg_admission_write_error(&thr->buf, 500, "internal error");
-            code = 500;
+            status = code = 500;
             outcome.reason = "internal";
         }
         if (outcome.operation == NULL)

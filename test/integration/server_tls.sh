@@ -77,7 +77,7 @@ expect_json_field "limit answer has status.code 413" .response.status.code 413
 expect_json_field "limit answer has controller-runtime's message" .response.status.message "request entity is too large; limit is 4096 bytes"
 expect_json_field "limit answer is not allowed" .response.allowed false
 
-# The webhook routes hand the body to admission and always answer HTTP 200 (the verdict is in the review).
+# The webhook routes hand the body to admission: a decoded review is HTTP 200 (the verdict is in the review).
 cat >"$SG_TMP/delete.json" <<'JSON'
 {"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"uid-1","kind":{"group":"runs.bubustack.io","version":"v1alpha1","kind":"StoryTrigger"},"operation":"DELETE","name":"t","namespace":"ns","object":null}}
 JSON
@@ -89,10 +89,12 @@ done
 : >"$SG_TMP/empty.json"
 sg_post "$SG_TMP/empty.json" /validate
 expect_json_field "an empty body is answered inside the review" .response.status.code 400
+[ "$SG_STATUS" = "400" ] && sg_pass "an empty body is HTTP 400" || sg_fail "an empty body is HTTP 400" "status $SG_STATUS"
 metrics="$(sg_curl "$SG_URL/metrics")"
 grep -q 'storygate_admission_requests_total{webhook="/validate",operation="DELETE",allowed="true"' <<<"$metrics" \
   && sg_pass "admission outcomes are counted" || sg_fail "admission outcomes are counted" "missing series"
-grep -q 'controller_runtime_webhook_requests_total{webhook="/validate",code="200"} 2' <<<"$metrics" \
+grep -q 'controller_runtime_webhook_requests_total{webhook="/validate",code="200"} 1' <<<"$metrics" \
+  && grep -q 'controller_runtime_webhook_requests_total{webhook="/validate",code="400"} 1' <<<"$metrics" \
   && sg_pass "webhook requests are counted by code" || sg_fail "webhook requests are counted by code" "$(grep 'webhook="/validate",code' <<<"$metrics")"
 
 # Keep-alive: many requests over one HTTP/1.1 connection and one HTTP/2 connection.
