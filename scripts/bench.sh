@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# `make bench`: drives the real server over TLS on loopback and prints figures (never pass/fail on time).
+#   scripts/bench.sh BUILD_DIR            all benchmarks
+#   SG_BENCH_ONLY=webhook scripts/bench.sh build   one of: webhook, cel, policy, reconcile
+# Knobs: SG_BENCH_SECONDS (default 10), SG_BENCH_CONNS (32), SG_BENCH_RSS_REQUESTS (1000000; 0 skips the RSS run).
+set -euo pipefail
+BUILD="${1:-build}"
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+BUILD="$(cd "$BUILD" && pwd)"
+SECONDS_PER_RUN="${SG_BENCH_SECONDS:-10}"
+CONNS="${SG_BENCH_CONNS:-32}"
+RSS_REQUESTS="${SG_BENCH_RSS_REQUESTS:-1000000}"
+ONLY="${SG_BENCH_ONLY:-}"
+TMP="$(mktemp -d /tmp/storygate-bench.XXXXXX)"
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]+"${PIDS[@]}"}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+want() { [ -z "$ONLY" ] || [ "$ONLY" = "$1" ]; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_ready() { # PORT
+  for _ in $(seq 1 100); do
+    curl -sk --max-time 1 -o /dev/null "https://127.0.0.1:$1/readyz" && return 0
+    sleep 0.1
+  done
+  echo "bench: server on port $1 did not become ready" >&2
+  return 1
+}
+rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+# wrk_run NAME URL BODY -> prints one result row, sets RPS/P50/P99
+wrk_run() {
+  local name="$1" url="$2" body="$3" out
+  SG_BENCH_BODY="$body" wrk -t2 -c"$CONNS" -d2s -s "$ROOT/bench/post.lua" "$url" >/dev/null 2>&1 || true # warm-up
+  out="$(SG_BENCH_BODY="$body" wrk -t2 -c"$CONNS" -d"${SECONDS_PER_RUN}s" --latency -s "$ROOT/bench/post.lua" "$url")"
+  RPS="$(awk '/^Requests\/sec/ {print $2}' <<<"$out")"
+  P50="$(awk '/^SG_P50_US/ {printf "%.3f", $2/1000}' <<<"$out")"
+  P99="$(awk '/^SG_P99_US/ {printf "%.3f", $2/1000}' <<<"$out")"
+  local errs; errs="$(awk '/^SG_ERRORS/ {print $2}' <<<"$out")"
+  local non2xx; non2xx="$(awk '/Non-2xx/ {print $4}' <<<"$out")"
+  printf '  %-34s %10s req/s   p50 %7s ms   p99 %7s ms   errors %s%s\n' "$name" "$RPS" "$P50" "$P99" "${errs:-?}" \
+    "${non2xx:+ non-2xx $non2xx}"
+}
+
+"$ROOT/certs/gen-certs.sh" "$TMP/certs" >/dev/null 2>&1
+CERT="$TMP/certs/tls.crt"
+KEY="$TMP/certs/tls.key"
+REVIEW="$ROOT/test/admission/fixtures/bench-review.json"
+echo "storygate benchmarks ($(nproc) cores, $(uname -m), wrk $CONNS connections, ${SECONDS_PER_RUN}s per run)"
+echo "review body: $(wc -c <"$REVIEW") bytes ($REVIEW)"
+
+if want webhook || want policy; then
+  CPORT="$(free_port)"
+  "$BUILD/bench/storygate-ceiling" "listen=127.0.0.1:$CPORT" "tls.certFile=$CERT" "tls.keyFile=$KEY" \
+    log.level=warn >"$TMP/ceiling.log" 2>&1 &
+  CEILING_PID=$!
+  PIDS+=("$CEILING_PID")
+  wait_ready "$CPORT"
+  echo
+  echo "== webhook: POST over TLS, HTTP/1.1 keep-alive =="
+  wrk_run "transport ceiling (fixed answer)" "https://127.0.0.1:$CPORT/ceiling" "$REVIEW"
+  CEIL_RPS="$RPS"
+  kill "$CEILING_PID"; wait "$CEILING_PID" 2>/dev/null || true
+fi
+
+run_validate() { # LABEL [extra serve args...]
+  local label="$1"; shift
+  local port; port="$(free_port)"
+  "$BUILD/storygate" serve --listen "127.0.0.1:$port" --tls-cert "$CERT" --tls-key "$KEY" --log-level warn \
+    --data-dir "$TMP/data-$port" "$@" >"$TMP/serve-$port.log" 2>&1 &
+  SERVE_PID=$!
+  PIDS+=("$SERVE_PID")
+  wait_ready "$port"
+  wrk_run "$label" "https://127.0.0.1:$port/validate" "$REVIEW"
+  awk -v r="$RPS" -v c="$CEIL_RPS" 'BEGIN { if (c > 0) printf "  %-34s %9.1f %% of the ceiling\n", "", 100 * r / c }'
+  SERVE_PORT="$port"
+}
+
+if want webhook; then
+  run_validate "/validate (identity rules)"
+  if [ "$RSS_REQUESTS" -gt 0 ]; then
+    before="$(rss_kib "$SERVE_PID")"
+    SG_BENCH_BODY="$REVIEW" wrk -t2 -c"$CONNS" -d120s -s "$ROOT/bench/post.lua" \
+      "https://127.0.0.1:$SERVE_PORT/validate" >"$TMP/rss.out" 2>&1 &
+    WRK_PID=$!
+    PIDS+=("$WRK_PID")
+    # Stop the load once the server has answered RSS_REQUESTS webhook requests.
+    while kill -0 "$WRK_PID" 2>/dev/null; do
+      n="$(curl -sk --max-time 2 "https://127.0.0.1:$SERVE_PORT/metrics" |
+        awk '/^controller_runtime_webhook_requests_total\{webhook="\/validate"/ {s += $2} END {print s + 0}')"
+      [ "${n%.*}" -ge "$RSS_REQUESTS" ] && break
+      sleep 1
+    done
+    kill "$WRK_PID" 2>/dev/null || true
+    after="$(rss_kib "$SERVE_PID")"
+    hwm="$(awk '/^VmHWM/ {print $2}' "/proc/$SERVE_PID/status")"
+    printf '  RSS over %s requests: %s KiB before, %s KiB after, peak %s KiB\n' "$n" "$before" "$after" "$hwm"
+  fi
+  kill "$SERVE_PID"; wait "$SERVE_PID" 2>/dev/null || true
+fi
+
+if want policy && [ -d "$ROOT/bench/policies" ]; then
+  echo
+  echo "== webhook with policies: deploy/policies + bench/policies loaded =="
+  PDIR="$TMP/policies"
+  mkdir -p "$PDIR"
+  cp "$ROOT"/deploy/policies/*.yaml "$ROOT"/bench/policies/*.yaml "$PDIR"/ 2>/dev/null || true
+  run_validate "/validate (identity + $(ls "$PDIR" | wc -l) policy files)" --set "policies.dir=$PDIR"
+  kill "$SERVE_PID"; wait "$SERVE_PID" 2>/dev/null || true
+fi
+
+if want cel && [ -x "$ROOT/scripts/bench-cel.sh" ]; then
+  echo
+  echo "== CEL =="
+  "$ROOT/scripts/bench-cel.sh" "$BUILD"
+fi
+
+if want reconcile && [ -x "$ROOT/scripts/bench-reconcile.sh" ]; then
+  echo
+  echo "== embedded API + reconciler =="
+  "$ROOT/scripts/bench-reconcile.sh" "$BUILD" "$CERT" "$KEY"
+fi
