@@ -3,7 +3,7 @@
 # Usage: install-deps.sh [--runtime]   (--runtime: only what `make run` needs)
 set -euo pipefail
 
-build_pkgs=(build-essential cmake pkg-config openssl
+build_pkgs=(build-essential cmake pkg-config openssl tzdata
   libh2o-evloop-dev libssl-dev libyajl-dev libyaml-dev liblmdb-dev libcurl4-openssl-dev libpcre2-dev)
 test_pkgs=(libcriterion-dev curl jq python3 python3-yaml nghttp2-client wrk prometheus clang libclang-rt-14-dev valgrind)
 # Tools found by command: the image may ship them from elsewhere (node with its own npm, kubectl).
