@@ -24,9 +24,26 @@ build: deps-runtime configure
 run: build
 	@scripts/run.sh $(BUILD)/storygate $(LISTEN)
 
-test: deps configure
+# `make test`: the normal build and every ctest (unit, integration, conformance, deploy, fuzz smoke) = test-unit, then
+# the unit and script tests again under ASan+UBSan+LSan in $(BUILD)/asan = test-asan. See docs/TESTING.md.
+test: test-unit
+	@JOBS=$(JOBS) scripts/test-sanitize.sh $(BUILD)/asan
+
+test-unit: deps configure
 	cmake --build $(BUILD) -j$(JOBS)
 	cd $(BUILD) && ctest --output-on-failure -j2 --timeout 900
+
+test-asan: deps
+	@JOBS=$(JOBS) scripts/test-sanitize.sh $(BUILD)/asan
+
+# libFuzzer targets, FUZZ_SECONDS each (default 300), after replaying test/fuzz/regress/.
+FUZZ_SECONDS ?= 300
+fuzz: deps
+	@JOBS=$(JOBS) FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh $(BUILD)/fuzz
+
+# Unit and script tests with every storygate process under valgrind memcheck.
+check-valgrind: deps
+	@JOBS=$(JOBS) scripts/check-valgrind.sh $(BUILD)/valgrind
 
 bench: deps configure
 	cmake --build $(BUILD) -j$(JOBS)
@@ -38,7 +55,7 @@ fmt:
 lint: deps configure
 	@find src include -name '*.[ch]' | xargs clang-format --dry-run --Werror
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --std=c11 \
-	  --suppress=missingIncludeSystem -Iinclude src
+	  --suppress=missingIncludeSystem --suppress=varFuncNullUB -Iinclude src
 
 clean:
 	rm -rf $(BUILD) build-*

@@ -21,7 +21,7 @@ if [ ! -f "$peer/node_modules/@marcbachmann/cel-js/package.json" ] || ! cmp -s "
   (cd "$peer" && npm ci --no-audit --no-fund --silent >/dev/null)
 fi
 
-echo "storygate CEL: $(wc -c <"$src/storytrigger.json") byte StoryTrigger bound as object; median of 5 runs >= 0.5 s"
+echo "storygate CEL: $(wc -c <"$src/storytrigger.json") byte StoryTrigger bound as object; median of 5 runs >= 0.5 s of CPU time"
 ours="$("$build/bench_cel" "$src")"
 theirs="$(node "$src/peer.mjs" "$src" "$peer/node_modules")"
 OURS="$ours" THEIRS="$theirs" RULES="$src/rules.txt" node -e '

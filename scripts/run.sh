@@ -20,4 +20,7 @@ fi
 mkdir -p var/storygate
 
 echo "run.sh: https://$listen (CA: certs/ca.crt) — try: curl --cacert certs/ca.crt https://$listen/readyz" >&2
-exec "$bin" serve --config config/storygate.yaml --listen "$listen" "$@"
+# Embedded mode loads the example Stories and ReferenceGrants so the example triggers can be created right away.
+manifests=()
+[ -d deploy/examples ] && manifests=(--set api.manifestsDir=deploy/examples)
+exec "$bin" serve --config config/storygate.yaml --listen "$listen" "${manifests[@]+"${manifests[@]}"}" "$@"

@@ -27,8 +27,9 @@ typedef struct st_sg_config_t {
     struct {
         const char *cert_file;
         const char *key_file;
-        const char *client_ca_file; /* NULL = no client certificates requested */
-        int min_version;            /* 0x0303 (TLS 1.2) or 0x0304 (TLS 1.3) */
+        const char *client_ca_file;       /* NULL = no client certificates requested */
+        const char *client_allowed_names; /* comma-separated CN / SAN DNS names; NULL = any name from the CA */
+        int min_version;                  /* 0x0303 (TLS 1.2) or 0x0304 (TLS 1.3) */
     } tls;
     struct {
         const char *listen; /* NULL = metrics only on the HTTPS listener */
@@ -38,14 +39,16 @@ typedef struct st_sg_config_t {
         const char *format; /* "json" */
     } log;
     struct {
-        unsigned threads;                   /* 0 = one per online CPU */
-        size_t max_body_bytes;              /* bodies of this size or more are refused */
-        unsigned idle_timeout_seconds;      /* keep-alive connections idle this long are closed */
-        unsigned handshake_timeout_seconds; /* TLS handshakes not done by then are dropped */
-        unsigned max_connections;           /* accepts pause while this many are open */
-        unsigned shutdown_delay_seconds;    /* after SIGTERM: /readyz fails this long before listeners close */
-        unsigned shutdown_timeout_seconds;  /* then in-flight requests get this long to finish */
-        int http2;                          /* offer h2 in ALPN */
+        unsigned threads;                     /* 0 = one per online CPU */
+        size_t max_body_bytes;                /* bodies of this size or more are refused */
+        unsigned idle_timeout_seconds;        /* keep-alive connections idle this long are closed */
+        unsigned handshake_timeout_seconds;   /* TLS handshakes not done by then are dropped */
+        unsigned request_timeout_seconds;     /* a request (headers and body) must arrive within this time */
+        unsigned http2_max_resets_per_second; /* RST_STREAM frames a connection may send per second */
+        unsigned max_connections;             /* new connections beyond this many are closed at once */
+        unsigned shutdown_delay_seconds;      /* after SIGTERM: /readyz fails this long before listeners close */
+        unsigned shutdown_timeout_seconds;    /* then in-flight requests get this long to finish */
+        int http2;                            /* offer h2 in ALPN */
     } http;
     struct {
         unsigned max_json_depth;
@@ -57,12 +60,34 @@ typedef struct st_sg_config_t {
     const char *data_dir;
     sg_config_store_t store;
     struct {
+        const char *token_file;    /* bearer tokens for the embedded API; NULL = no authentication */
+        const char *manifests_dir; /* Stories/ReferenceGrants loaded at start; NULL = none */
+    } api;
+    struct {
+        const char *base_path; /* file storage for offloaded StoryRun inputs; NULL = offload disabled */
+    } storage;
+    struct {
         const char *dir; /* NULL = no operator policies */
     } policies;
     struct {
         int enabled;
         const char *crd_dir; /* NULL = the built-in StoryTrigger CRD schema */
     } schema;
+    struct {
+        const char *kubeconfig; /* NULL = $KUBECONFIG, the pod's service account, then ~/.kube/config */
+        const char *context;    /* kubeconfig context; NULL = its current-context */
+    } kube;
+    struct {
+        int enabled;                     /* -1 = on when store is kube (the default), 0 = off, 1 = on */
+        const char *namespace_;          /* NULL = $POD_NAMESPACE, else the kube config's namespace */
+        const char *name;                /* the Lease's name */
+        unsigned lease_duration_seconds; /* renew_deadline < lease_duration; retry_period < renew_deadline */
+        unsigned renew_deadline_seconds;
+        unsigned retry_period_seconds;
+    } leader_election;
+    struct {
+        unsigned workers; /* concurrent reconciles; 0 = the reconciler's default */
+    } reconcile;
     const char *source; /* the config file read last, or NULL */
     sg_arena_t _arena;
 } sg_config_t;

@@ -54,8 +54,9 @@ int sg_http_server_listen(sg_http_server_t *s, sg_error_t *err);
 uint16_t sg_http_server_port(const sg_http_server_t *s);
 /** The bound metrics port, or 0. */
 uint16_t sg_http_server_metrics_port(const sg_http_server_t *s);
-/** Starts the event-loop threads and runs on the calling thread until shutdown: SIGTERM/SIGINT make /readyz fail, close
- * the listeners, drain in-flight requests (bounded by http.shutdownTimeoutSeconds) and return 0; SIGHUP reloads the
+/** Starts the event-loop threads and runs on the calling thread until shutdown: SIGTERM/SIGINT make /readyz fail, keep
+ * the listeners open for http.shutdownDelaySeconds, close them, drain in-flight requests (bounded by
+ * http.shutdownTimeoutSeconds), run the shutdown hooks and return 0; SIGHUP reloads the
  * certificate. Certificate files are also polled every second and reloaded when they change. Blocks the signals in
  * the calling thread. */
 int sg_http_server_run(sg_http_server_t *s, sg_error_t *err);
@@ -66,6 +67,12 @@ void sg_http_server_shutdown(sg_http_server_t *s);
 typedef void (*sg_http_reload_cb)(void *data);
 /** Registers a SIGHUP hook (before sg_http_server_run). Returns 0 or SG_ELIMIT (8 hooks at most). Not thread-safe. */
 int sg_http_server_on_reload(sg_http_server_t *s, sg_http_reload_cb cb, void *data);
+/** Called once on the control thread during shutdown, after the listeners closed and in-flight requests drained (or
+ * http.shutdownTimeoutSeconds passed), before the event loops stop; hooks run in registration order and may block
+ * briefly (e.g. to stop a background thread). */
+typedef void (*sg_http_shutdown_cb)(void *data);
+/** Registers a shutdown hook (before sg_http_server_run). Returns 0 or SG_ELIMIT (8 hooks at most). Not thread-safe. */
+int sg_http_server_on_shutdown(sg_http_server_t *s, sg_http_shutdown_cb cb, void *data);
 /** Rebuilds the TLS context from the configured files now; existing connections keep theirs. On failure the old
  * context stays. Thread-safe (not on an event-loop thread: it reads files). */
 int sg_http_server_reload_tls(sg_http_server_t *s, sg_error_t *err);

@@ -37,11 +37,17 @@ typedef struct st_sg_reconciler_opts_t {
     double backoff_base;                     /* seconds; 0 = 0.2 */
     double backoff_max;                      /* seconds; 0 = 60 */
     int no_pending;                          /* 1 = do not write decision Pending when a trigger is first seen */
+    int notfound_retries; /* passes that find the trigger missing are retried (with backoff) this many times before
+                           * the key is dropped: an admission hint can arrive before the apiserver stored the object.
+                           * 0 = drop at once (embedded mode, where the store write precedes the hint) */
+    int (*may_work)(void *ctx); /* asked before each item; 0 drops it (a replica that just lost leadership must not
+                                 * start another decision); NULL = always */
+    void *may_work_ctx;
 } sg_reconciler_opts_t;
 
 #define SG_RECONCILER_OPTS_INIT                                                                                        \
     {                                                                                                                  \
-        NULL, NULL, SG_REFS_POLICY_DENY, 0, NULL, NULL, 0, 0, 0, 0, 0                                                  \
+        NULL, NULL, SG_REFS_POLICY_DENY, 0, NULL, NULL, 0, 0, 0, 0, 0, 0, NULL, NULL                                   \
     }
 
 /** Creates a stopped reconciler. Strings in `opts` are copied. `*out` belongs to the caller (sg_reconciler_free).

@@ -9,9 +9,11 @@
 #include <storygate/error.h>
 #include <storygate/gostr.h>
 #include <storygate/json.h>
+#include <storygate/store.h>
 
 typedef struct st_sg_refs_snapshot_t sg_refs_snapshot_t;
 typedef struct st_sg_refs_holder_t sg_refs_holder_t;
+typedef struct st_sg_refs_feed_t sg_refs_feed_t;
 
 typedef enum en_sg_refs_policy_t {
     SG_REFS_POLICY_DENY = 0, /* the default: cross-namespace references refused */
@@ -115,5 +117,13 @@ void sg_refs_holder_publish(sg_refs_holder_t *h, sg_refs_snapshot_t *snap);
 /** The current snapshot with a new reference for the caller (release it), or NULL. Signature fits the admission
  * option `refs_acquire` with `ctx` = the holder. Thread-safe. */
 sg_refs_snapshot_t *sg_refs_holder_acquire(void *holder);
+
+/** Keeps `holder` current from `store`: subscribes to Story and ReferenceGrant changes, lists both kinds and publishes
+ * a synced snapshot, then applies each later change to a clone and publishes that. Works over any store backend.
+ * `holder` and `store` are borrowed and must outlive the feed; `*out` belongs to the caller (sg_refs_feed_stop).
+ * Blocks while listing; not for event loops. */
+int sg_refs_feed_start(sg_refs_feed_t **out, sg_refs_holder_t *holder, sg_store_t *store, sg_error_t *err);
+/** Unsubscribes and frees the feed; the holder keeps its last snapshot. NULL is accepted. */
+void sg_refs_feed_stop(sg_refs_feed_t *feed);
 
 #endif

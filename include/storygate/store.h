@@ -236,6 +236,13 @@ void sg_store_unsubscribe(sg_store_t *s, sg_store_subscriber_cb cb, void *ctx);
 void sg_store_list_init(sg_store_list_t *l);
 /** Frees a list's storage. NULL is accepted. */
 void sg_store_list_dispose(sg_store_list_t *l);
+/** For backends: SG_EINVALID naming `what` unless `s` is a usable namespace or name (non-empty, at most
+ * SG_STORE_NAME_MAX bytes, no '/'). Thread-safe. */
+int sg_store_check_name(const char *what, const char *s, sg_error_t *err);
+/** For backends: appends an item (the bytes are copied). Returns 0 or SG_ENOMEM. Not thread-safe. */
+int sg_store_list_push(sg_store_list_t *l, const char *json, size_t len, uint64_t rv);
+/** For backends: points the items into the list's storage once every item is pushed. Not thread-safe. */
+void sg_store_list_finish(sg_store_list_t *l);
 
 /** "Story", "ReferenceGrant", "StoryTrigger", "StoryRun". Static. */
 const char *sg_store_kind_name(sg_store_kind_t kind);

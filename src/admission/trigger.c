@@ -50,28 +50,36 @@ static int get_string(decoder_t *d, const sg_json_t *parent, const char *key, co
     return SG_OK;
 }
 
-static int decode_ref(decoder_t *d, const sg_json_t *spec, const char *key, sg_trigger_ref_t *ref)
+/* The field paths of one reference object, spelled out so decoding formats nothing unless a type is wrong. */
+typedef struct st_ref_fields_t {
+    const char *key;
+    const char *self, *name, *namespace_, *version, *uid;
+} ref_fields_t;
+
+static const ref_fields_t story_ref_fields = {
+    "storyRef",         "spec.storyRef", "spec.storyRef.name", "spec.storyRef.namespace", "spec.storyRef.version",
+    "spec.storyRef.uid"};
+static const ref_fields_t impulse_ref_fields = {"impulseRef",
+                                                "spec.impulseRef",
+                                                "spec.impulseRef.name",
+                                                "spec.impulseRef.namespace",
+                                                "spec.impulseRef.version",
+                                                "spec.impulseRef.uid"};
+
+static int decode_ref(decoder_t *d, const sg_json_t *spec, const ref_fields_t *f, sg_trigger_ref_t *ref)
 {
-    char f[64];
     const sg_json_t *o;
     int ret;
     memset(ref, 0, sizeof(*ref));
     ref->name = ref->namespace_ = ref->version = ref->uid = sg_span_make("", 0);
-    snprintf(f, sizeof(f), "spec.%s", key);
-    if ((ret = get_object(d, spec, key, f, &o)) < 0 || o == NULL)
+    if ((ret = get_object(d, spec, f->key, f->self, &o)) < 0 || o == NULL)
         return ret;
     ref->present = 1;
-    snprintf(f, sizeof(f), "spec.%s.name", key);
-    if ((ret = get_string(d, o, "name", f, &ref->name, NULL)) < 0)
+    if ((ret = get_string(d, o, "name", f->name, &ref->name, NULL)) < 0 ||
+        (ret = get_string(d, o, "namespace", f->namespace_, &ref->namespace_, NULL)) < 0 ||
+        (ret = get_string(d, o, "version", f->version, &ref->version, NULL)) < 0)
         return ret;
-    snprintf(f, sizeof(f), "spec.%s.namespace", key);
-    if ((ret = get_string(d, o, "namespace", f, &ref->namespace_, NULL)) < 0)
-        return ret;
-    snprintf(f, sizeof(f), "spec.%s.version", key);
-    if ((ret = get_string(d, o, "version", f, &ref->version, NULL)) < 0)
-        return ret;
-    snprintf(f, sizeof(f), "spec.%s.uid", key);
-    return get_string(d, o, "uid", f, &ref->uid, NULL);
+    return get_string(d, o, "uid", f->uid, &ref->uid, NULL);
 }
 
 static int decode_labels(decoder_t *d, sg_trigger_t *t)
@@ -119,8 +127,8 @@ int sg_admission_trigger_decode(sg_trigger_t *t, const sg_json_t *object, const 
         return ret;
     if ((ret = get_object(&d, object, "spec", "spec", &t->spec)) < 0)
         return ret;
-    if ((ret = decode_ref(&d, t->spec, "storyRef", &t->story_ref)) < 0 ||
-        (ret = decode_ref(&d, t->spec, "impulseRef", &t->impulse_ref)) < 0)
+    if ((ret = decode_ref(&d, t->spec, &story_ref_fields, &t->story_ref)) < 0 ||
+        (ret = decode_ref(&d, t->spec, &impulse_ref_fields, &t->impulse_ref)) < 0)
         return ret;
     const sg_json_t *inputs = sg_json_get(t->spec, "inputs");
     t->inputs = inputs != NULL && inputs->type != SG_JSON_NULL ? inputs : NULL;

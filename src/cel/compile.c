@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "internal.h"
+#include "std.h"
 
 #define MAX_SCOPE 1024
 
@@ -130,6 +131,15 @@ static int resolve_call(resolver_t *r, sg_cel_node_t *n)
     n->u.call.fn = f;
     if (f == NULL)
         return SG_OK;
+    /* calls the evaluator runs inline for their usual argument types */
+    if (f->impl == sg_cel__fn_size && n->u.call.nargs == 1)
+        n->op = OP_SIZE;
+    else if (f->impl == sg_cel__fn_starts_with && n->u.call.nargs == 2)
+        n->op = OP_STARTS_WITH;
+    else if (f->impl == sg_cel__fn_ends_with && n->u.call.nargs == 2)
+        n->op = OP_ENDS_WITH;
+    else if (f->impl == sg_cel__fn_contains && n->u.call.nargs == 2)
+        n->op = OP_CONTAINS;
     if (strcmp(f->name, "matches") == 0 && n->u.call.nargs == 2 && n->u.call.args[1]->kind == N_LIT &&
         n->u.call.args[1]->u.lit.kind == SG_CEL_STRING) {
         const sg_cel_value_t *pat = &n->u.call.args[1]->u.lit;
@@ -177,7 +187,7 @@ static int fold_list(resolver_t *r, sg_cel_node_t *n)
     return SG_OK;
 }
 
-/* Turns a resolved chain of plain selections over an identifier (x.a.b, has(x.a.b)) into one N_PATH node. */
+/* Turns a resolved chain of plain selections over an identifier (x.a, x.a.b, has(x.a.b)) into one N_PATH node. */
 static int make_path(resolver_t *r, sg_cel_node_t *n)
 {
     uint32_t cnt = 0, inner = 0;
@@ -189,7 +199,7 @@ static int make_path(resolver_t *r, sg_cel_node_t *n)
     /* operands are resolved first, so an inner chain may already be a path: extend it */
     if (k->kind == N_PATH)
         inner = k->u.path.n;
-    else if (cnt < 2 || k->kind != N_IDENT)
+    else if (cnt < 1 || k->kind != N_IDENT)
         return SG_OK;
     sg_cel_node_t **sels = sg_arena_alloc(&r->p->arena, (cnt + inner) * sizeof(*sels));
     sg_cel_node_t *copy = sg_arena_alloc(&r->p->arena, sizeof(*copy));
@@ -214,6 +224,8 @@ static int make_path(resolver_t *r, sg_cel_node_t *n)
     n->u.path.n = cnt + inner;
     n->u.path.qualified = qualified;
     n->u.path.memo = -1;
+    n->u.path.memo2 = -1;
+    n->u.path.gslot = (s->kind == N_IDENT && !(s->flags & NF_LOCAL)) ? s->u.ident.slot : -1;
     return SG_OK;
 }
 
@@ -230,7 +242,8 @@ static void collect_paths(sg_cel_node_t *n, paths_t *ps, int depth)
         return;
     switch (n->kind) {
     case N_PATH:
-        if (n->u.path.root->kind == N_IDENT && !(n->u.path.root->flags & NF_LOCAL) && ps->n < 256)
+        /* single selections take no part, so that their cost stays that of a plain selection */
+        if (n->u.path.root->kind == N_IDENT && !(n->u.path.root->flags & NF_LOCAL) && n->u.path.n >= 2 && ps->n < 256)
             ps->items[ps->n++] = n;
         return;
     case N_SELECT:
@@ -315,6 +328,22 @@ static void share_prefixes(sg_cel_program_t *p)
         if (id >= 0) {
             ps->items[i]->u.path.memo = id;
             ps->items[i]->u.path.memo_len = best;
+        }
+    }
+    /* a path also records (and may start from) the longest shorter shared prefix on its way: a.b.c.x and a.b.c.y
+     * share a.b.c, a.b.z shares only a.b with them, and whichever runs first records a.b for the rest. (Costs stay
+     * those of the primary prefix alone: see memo_seen.) */
+    for (uint32_t i = 0; i < ps->n; i++) {
+        sg_cel_node_t *pi = ps->items[i];
+        if (pi->u.path.memo < 0)
+            continue;
+        for (uint32_t m = 0; m < nm; m++) {
+            uint32_t len = memos[m].len;
+            if (len >= 2 && len < pi->u.path.memo_len && (pi->u.path.memo2 < 0 || len > pi->u.path.memo2_len) &&
+                common_prefix(memos[m].path, pi) >= len) {
+                pi->u.path.memo2 = (int32_t)m;
+                pi->u.path.memo2_len = len;
+            }
         }
     }
     p->nmemos = nm;
@@ -456,6 +485,7 @@ int sg_cel_compile(sg_cel_program_t **out, const char *src, size_t len, const sg
         return rc;
     }
     share_prefixes(p);
+    sg_cel__specialise(p->root, 0);
     p->global_name_cache = sg_arena_calloc(&p->arena, p->nglobals ? p->nglobals : 1, sizeof(*p->global_name_cache));
     p->global_index_cache = sg_arena_calloc(&p->arena, p->nglobals ? p->nglobals : 1, sizeof(*p->global_index_cache));
     if (p->global_name_cache == NULL || p->global_index_cache == NULL) {

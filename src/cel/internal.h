@@ -86,7 +86,7 @@ typedef enum en_sg_cel_node_kind_t {
     N_MAP,
     N_STRUCT,
     N_COMPR,
-    N_PATH, /* a chain of two or more selections over an identifier, built by the compiler */
+    N_PATH, /* a chain of one or more selections over an identifier, built by the compiler */
 } sg_cel_node_kind_t;
 
 /* Built-in operators and internal helpers of macro expansions; plain functions use OP_FN + a library entry. */
@@ -120,6 +120,12 @@ typedef enum en_sg_cel_op_t {
     OP_OPT_SELECT, /* a.?b */
     OP_OPT_OR,     /* optional.or: lazily evaluated */
     OP_OPT_OR_VALUE,
+    /* Library calls the evaluator runs inline when the arguments have the expected types (bound by the compiler;
+     * any other argument goes to the library entry, which reports the error) */
+    OP_SIZE,
+    OP_STARTS_WITH,
+    OP_ENDS_WITH,
+    OP_CONTAINS,
 } sg_cel_op_t;
 
 typedef struct st_sg_cel_node_t sg_cel_node_t;
@@ -140,7 +146,11 @@ struct st_sg_cel_func_t {
     sg_cel_impl_t impl;
 };
 
+/* How a node is evaluated: the generic dispatcher, or a routine for the node's shape chosen by the compiler. */
+typedef void (*sg_cel_ev_t)(sg_cel_ctx_t *c, const sg_cel_node_t *n, sg_cel_value_t *out);
+
 struct st_sg_cel_node_t {
+    sg_cel_ev_t ev;
     uint8_t kind;  /* sg_cel_node_kind_t */
     uint8_t op;    /* sg_cel_op_t for N_CALL */
     uint8_t flags; /* N_SELECT: NF_TEST (has), NF_OPTIONAL (.?); N_IDENT: NF_LOCAL, NF_ROOT (leading dot) */
@@ -185,9 +195,12 @@ struct st_sg_cel_node_t {
             sg_cel_node_t *root;  /* the identifier */
             sg_cel_node_t **sels; /* the selections, innermost first */
             uint32_t n;
-            int qualified;     /* some selection has a dotted-name candidate */
-            int32_t memo;      /* slot caching the prefix this path shares with others, or -1 */
-            uint32_t memo_len; /* selections in that prefix */
+            int qualified;      /* some selection has a dotted-name candidate */
+            int32_t memo;       /* slot caching the prefix this path shares with others, or -1 */
+            uint32_t memo_len;  /* selections in that prefix */
+            int32_t memo2;      /* a shorter shared prefix of this path recorded on the way, or -1 */
+            uint32_t memo2_len; /* selections in that one */
+            int32_t gslot;      /* the root's global index when the root is a free variable, else -1 */
         } path;
         struct {
             sg_cel_node_t *range, *init, *cond, *step, *result;
@@ -224,6 +237,9 @@ struct st_sg_cel_program_t {
     uint32_t nregexes;
     void *match_ctx; /* PCRE2 match limits, shared read-only */
     uint32_t nmemos; /* shared path prefixes cached per evaluation (at most SG_CEL_MAX_MEMOS) */
+    /* Variable names seen without a dot, by pointer (same assumption and same relaxed atomics as the global caches):
+     * spares scanning every name for a dot on every evaluation of a path. Slot i % 4 for the i-th variable. */
+    _Atomic(const char *) plain_names[4];
 };
 
 /* ---- evaluation ---- */
@@ -238,6 +254,9 @@ struct st_sg_cel_ctx_t {
     int dotted_vars;
     void *regex_md;      /* PCRE2 match data for this evaluation, made on first use */
     uint32_t memo_valid; /* bit i: memo[i] holds this evaluation's value of shared prefix i */
+    /* bit i: a path whose own (longest) shared prefix is i was evaluated. Such a path costs its selections plus 1 for
+     * the variable the first time, its selections alone afterwards, whichever prefix values are cached. */
+    uint32_t memo_seen;
     sg_cel_value_t *memo;
     uint64_t cost;
     uint64_t limit;
@@ -245,6 +264,10 @@ struct st_sg_cel_ctx_t {
 };
 
 void sg_cel__eval(sg_cel_ctx_t *c, const sg_cel_node_t *n, sg_cel_value_t *out);
+/** The generic evaluator every node starts with (dispatches on kind and operator). */
+void sg_cel__eval_node(sg_cel_ctx_t *c, const sg_cel_node_t *n, sg_cel_value_t *out);
+/** Gives every node of a compiled tree the evaluator for its shape (the last compile step). */
+void sg_cel__specialise(sg_cel_node_t *n, int depth);
 void sg_cel__binop(sg_cel_ctx_t *c, int op, sg_cel_value_t *out, const sg_cel_value_t *a, const sg_cel_value_t *b);
 void sg_cel__unop(sg_cel_ctx_t *c, int op, sg_cel_value_t *out, const sg_cel_value_t *a);
 /** Wraps `v` (NULL = none) as an optional value. */
@@ -301,15 +324,22 @@ static inline sg_cel_value_t sg_cel__mk(uint8_t kind, uint8_t rep, uint32_t len,
     v.u.u = payload;
     return v;
 }
+/* Inline twins of sg_cel_bool/sg_cel_int for the evaluator's hot paths. */
+static inline sg_cel_value_t sg_cel__bool(int b)
+{
+    return sg_cel__mk(SG_CEL_BOOL, 0, 0, b != 0);
+}
+
+static inline sg_cel_value_t sg_cel__int(int64_t i)
+{
+    return sg_cel__mk(SG_CEL_INT, 0, 0, (uint64_t)i);
+}
+
 void sg_cel__err(sg_cel_ctx_t *c, sg_cel_value_t *out, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void sg_cel__err_overload(sg_cel_ctx_t *c, sg_cel_value_t *out, const char *fn, const sg_cel_value_t *args, int n);
 void sg_cel__err_nomem(sg_cel_value_t *out);
 void sg_cel__err_static(sg_cel_value_t *out, const char *msg);
 
-uint32_t sg_cel__list_len(const sg_cel_value_t *l);
-void sg_cel__list_get(const sg_cel_value_t *l, uint32_t i, sg_cel_value_t *out);
-uint32_t sg_cel__map_len(const sg_cel_value_t *m);
-void sg_cel__map_entry(const sg_cel_value_t *m, uint32_t i, sg_cel_value_t *key, sg_cel_value_t *val);
 /** 1 found, 0 absent, -1 invalid key type (out = error). */
 int sg_cel__map_find(sg_cel_ctx_t *c, const sg_cel_value_t *m, const sg_cel_value_t *key, sg_cel_value_t *out);
 int sg_cel__map_find_str(const sg_cel_value_t *m, const char *k, size_t klen, sg_cel_value_t *out);
@@ -317,10 +347,19 @@ int sg_cel__map_find_str(const sg_cel_value_t *m, const char *k, size_t klen, sg
 int sg_cel__json_find(const sg_json_t *j, const char *k, size_t klen, uint32_t hint);
 sg_cel_value_t sg_cel__from_json_slow(const sg_json_t *j);
 
-/* Key comparison a word at a time: keys are short, and a libc call costs more than the comparison. */
+/* Key comparison a word at a time: keys are short, and a libc call costs more than the comparison. Short keys are
+ * compared with two overlapping loads of the largest width that fits, so no byte past either key is read. */
 static inline int sg_cel__key_eq(const char *a, const char *b, size_t n)
 {
     if (n >= 8) {
+        if (n <= 16) {
+            uint64_t x0, y0, x1, y1;
+            memcpy(&x0, a, 8);
+            memcpy(&y0, b, 8);
+            memcpy(&x1, a + n - 8, 8);
+            memcpy(&y1, b + n - 8, 8);
+            return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+        }
         size_t i = 0;
         for (; i + 8 <= n; i += 8) {
             uint64_t x, y;
@@ -337,10 +376,23 @@ static inline int sg_cel__key_eq(const char *a, const char *b, size_t n)
         }
         return 1;
     }
-    for (size_t i = 0; i < n; i++)
-        if (a[i] != b[i])
-            return 0;
-    return 1;
+    if (n >= 4) {
+        uint32_t x0, y0, x1, y1;
+        memcpy(&x0, a, 4);
+        memcpy(&y0, b, 4);
+        memcpy(&x1, a + n - 4, 4);
+        memcpy(&y1, b + n - 4, 4);
+        return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+    }
+    if (n >= 2) {
+        uint16_t x0, y0, x1, y1;
+        memcpy(&x0, a, 2);
+        memcpy(&y0, b, 2);
+        memcpy(&x1, a + n - 2, 2);
+        memcpy(&y1, b + n - 2, 2);
+        return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+    }
+    return n == 0 || a[0] == b[0];
 }
 /** Equality: 1 equal, 0 not equal. */
 int sg_cel__equal(const sg_cel_value_t *a, const sg_cel_value_t *b, int depth);
@@ -354,8 +406,32 @@ int sg_cel__list_push(sg_arena_t *a, sg_cel_list_t *l, const sg_cel_value_t *v);
 sg_cel_map_t *sg_cel__map_new(sg_arena_t *a, uint32_t cap);
 /** Inserts; returns 0, 1 when the key is already there, -1 bad key type, -2 out of memory. */
 int sg_cel__map_put(sg_arena_t *a, sg_cel_map_t *m, const sg_cel_value_t *k, const sg_cel_value_t *v);
-/** Count of Unicode code points in valid UTF-8. */
+/** Count of Unicode code points in valid UTF-8 (sg_cel__utf8_len tries the ASCII case inline first). */
 size_t sg_cel__utf8_count(const char *s, size_t len);
+
+static inline size_t sg_cel__utf8_len(const char *s, size_t len)
+{
+    /* up to 16 bytes: two overlapping loads show whether every byte is ASCII, i.e. one code point each */
+    uint64_t w0, w1;
+    if (len >= 8 && len <= 16) {
+        memcpy(&w0, s, 8);
+        memcpy(&w1, s + len - 8, 8);
+    } else if (len >= 4 && len < 8) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + len - 4, 4);
+        w0 = a;
+        w1 = b;
+    } else if (len < 4) {
+        w0 = len > 0 ? (unsigned char)s[0] : 0;
+        w1 = len > 1 ? (unsigned char)s[1] | ((unsigned char)s[len - 1] << 8) : 0;
+    } else {
+        return sg_cel__utf8_count(s, len);
+    }
+    if (((w0 | w1) & 0x8080808080808080ULL) == 0)
+        return len;
+    return sg_cel__utf8_count(s, len);
+}
 /** Decodes one code point at s (valid UTF-8); returns its byte length. */
 int sg_cel__utf8_decode(const char *s, size_t len, uint32_t *cp);
 int sg_cel__utf8_encode(char *out, uint32_t cp);
@@ -392,17 +468,50 @@ static inline int sg_cel__spend(sg_cel_ctx_t *c, uint64_t n, sg_cel_value_t *out
 /* The lazy JSON view, inline for the common node types (numbers take the out-of-line path). */
 static inline sg_cel_value_t sg_cel__from_json(const sg_json_t *j)
 {
-    switch (j->type) {
-    case SG_JSON_STRING:
+    /* tested in order of frequency: rules mostly end at strings */
+    sg_json_type_t t = j->type;
+    if (t == SG_JSON_STRING)
         return sg_cel__mk(SG_CEL_STRING, 0, (uint32_t)j->u.string.len, (uint64_t)(uintptr_t)j->u.string.ptr);
-    case SG_JSON_OBJECT:
+    if (t == SG_JSON_OBJECT)
         return sg_cel__mk(SG_CEL_MAP, SG_CEL_REP_JSON, 0, (uint64_t)(uintptr_t)j);
-    case SG_JSON_ARRAY:
+    if (t == SG_JSON_ARRAY)
         return sg_cel__mk(SG_CEL_LIST, SG_CEL_REP_JSON, 0, (uint64_t)(uintptr_t)j);
-    case SG_JSON_BOOL:
+    if (t == SG_JSON_BOOL)
         return sg_cel__mk(SG_CEL_BOOL, 0, 0, j->u.boolean != 0);
-    default:
-        return sg_cel__from_json_slow(j);
+    return sg_cel__from_json_slow(j);
+}
+
+static inline uint32_t sg_cel__list_len(const sg_cel_value_t *l)
+{
+    return l->rep == SG_CEL_REP_JSON ? (uint32_t)l->u.json->u.array.len : l->u.list->len;
+}
+
+static inline void sg_cel__list_get(const sg_cel_value_t *l, uint32_t i, sg_cel_value_t *out)
+{
+    if (l->rep == SG_CEL_REP_JSON)
+        *out = sg_cel__from_json(l->u.json->u.array.items[i]);
+    else
+        *out = l->u.list->items[i];
+}
+
+static inline uint32_t sg_cel__map_len(const sg_cel_value_t *m)
+{
+    return m->rep == SG_CEL_REP_JSON ? (uint32_t)m->u.json->u.object.len : m->u.map->len;
+}
+
+static inline void sg_cel__map_entry(const sg_cel_value_t *m, uint32_t i, sg_cel_value_t *key, sg_cel_value_t *val)
+{
+    if (m->rep == SG_CEL_REP_JSON) {
+        const sg_json_member_t *mem = &m->u.json->u.object.members[i];
+        if (key != NULL)
+            *key = sg_cel__mk(SG_CEL_STRING, 0, (uint32_t)mem->key_len, (uint64_t)(uintptr_t)mem->key);
+        if (val != NULL)
+            *val = sg_cel__from_json(mem->value);
+    } else {
+        if (key != NULL)
+            *key = m->u.map->keys[i];
+        if (val != NULL)
+            *val = m->u.map->values[i];
     }
 }
 

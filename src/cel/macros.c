@@ -39,7 +39,7 @@ static sg_cel_node_t *int_lit(sg_arena_t *a, int64_t v, uint32_t pos)
 {
     sg_cel_node_t *n = sg_cel__node(a, N_LIT, pos);
     if (n != NULL)
-        n->u.lit = sg_cel_int(v);
+        n->u.lit = sg_cel__int(v);
     return n;
 }
 

@@ -179,7 +179,7 @@ static void arith(sg_cel_ctx_t *c, int op, sg_cel_value_t *out, const sg_cel_val
             r = x % y;
             break;
         }
-        *out = sg_cel_int(r);
+        *out = sg_cel__int(r);
         return;
     }
     if (ka == SG_CEL_UINT && kb == SG_CEL_UINT) {
@@ -256,11 +256,11 @@ static void in_op(sg_cel_ctx_t *c, sg_cel_value_t *out, const sg_cel_value_t *x,
             sg_cel_value_t v;
             sg_cel__list_get(coll, i, &v);
             if (sg_cel__equal(&v, x, 0)) {
-                *out = sg_cel_bool(1);
+                *out = sg_cel__bool(1);
                 return;
             }
         }
-        *out = sg_cel_bool(0);
+        *out = sg_cel__bool(0);
         return;
     }
     if (coll->kind == SG_CEL_MAP) {
@@ -270,7 +270,7 @@ static void in_op(sg_cel_ctx_t *c, sg_cel_value_t *out, const sg_cel_value_t *x,
             *out = v;
             return;
         }
-        *out = sg_cel_bool(r);
+        *out = sg_cel__bool(r);
         return;
     }
     no_overload(c, OP_IN, out, x, coll);
@@ -282,7 +282,7 @@ void sg_cel__binop(sg_cel_ctx_t *c, int op, sg_cel_value_t *out, const sg_cel_va
     case OP_EQ:
     case OP_NE: {
         int eq = sg_cel__equal(a, b, 0);
-        *out = sg_cel_bool(op == OP_EQ ? eq : !eq);
+        *out = sg_cel__bool(op == OP_EQ ? eq : !eq);
         return;
     }
     case OP_LT:
@@ -293,11 +293,11 @@ void sg_cel__binop(sg_cel_ctx_t *c, int op, sg_cel_value_t *out, const sg_cel_va
         if (r == -2)
             return no_overload(c, op, out, a, b);
         if (r == 2) {
-            *out = sg_cel_bool(0);
+            *out = sg_cel__bool(0);
             return;
         }
         int v = op == OP_LT ? r < 0 : op == OP_LE ? r <= 0 : op == OP_GT ? r > 0 : r >= 0;
-        *out = sg_cel_bool(v);
+        *out = sg_cel__bool(v);
         return;
     }
     case OP_IN:
@@ -318,14 +318,14 @@ void sg_cel__unop(sg_cel_ctx_t *c, int op, sg_cel_value_t *out, const sg_cel_val
     if (op == OP_NOT) {
         if (a->kind != SG_CEL_BOOL)
             return no_overload(c, op, out, a, NULL);
-        *out = sg_cel_bool(!a->u.b);
+        *out = sg_cel__bool(!a->u.b);
         return;
     }
     switch (a->kind) {
     case SG_CEL_INT:
         if (a->u.i == INT64_MIN)
             return overflow(c, out);
-        *out = sg_cel_int(-a->u.i);
+        *out = sg_cel__int(-a->u.i);
         return;
     case SG_CEL_DOUBLE:
         *out = sg_cel_double(-a->u.d);

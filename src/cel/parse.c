@@ -102,6 +102,7 @@ sg_cel_node_t *sg_cel__node(sg_arena_t *a, sg_cel_node_kind_t kind, uint32_t pos
 {
     sg_cel_node_t *n = sg_arena_calloc(a, 1, sizeof(*n));
     if (n != NULL) {
+        n->ev = sg_cel__eval_node;
         n->kind = (uint8_t)kind;
         n->pos = pos;
     }
@@ -123,7 +124,7 @@ sg_cel_node_t *sg_cel__lit_bool(sg_arena_t *a, int b, uint32_t pos)
 {
     sg_cel_node_t *n = sg_cel__node(a, N_LIT, pos);
     if (n != NULL)
-        n->u.lit = sg_cel_bool(b);
+        n->u.lit = sg_cel__bool(b);
     return n;
 }
 
@@ -452,7 +453,7 @@ static sg_cel_node_t *parse_primary(parser_t *p)
         }
         n = sg_cel__node(p->arena, N_LIT, t.pos);
         if (n != NULL)
-            n->u.lit = sg_cel_int((int64_t)t.v.u);
+            n->u.lit = sg_cel__int((int64_t)t.v.u);
         advance(p);
         return n;
     case T_UINT:
@@ -629,7 +630,7 @@ static sg_cel_node_t *parse_unary(parser_t *p)
                     p->fatal = 1;
                     return NULL;
                 }
-                lit->u.lit = sg_cel_int(t.v.u == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)t.v.u);
+                lit->u.lit = sg_cel__int(t.v.u == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)t.v.u);
             } else {
                 lit->u.lit = sg_cel_double(-t.v.d);
             }

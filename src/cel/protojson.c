@@ -261,7 +261,7 @@ static int from_json(sg_cel_value_t *out, sg_arena_t *a, const sg_json_t *j, sg_
     } else if (strcmp(k, "boolValue") == 0) {
         if (v->type != SG_JSON_BOOL)
             return sg_error_set(err, SG_EINVALID, "boolValue must be a boolean");
-        *out = sg_cel_bool(v->u.boolean);
+        *out = sg_cel__bool(v->u.boolean);
     } else if (strcmp(k, "int64Value") == 0 || strcmp(k, "uint64Value") == 0) {
         char *end;
         if (!number_text(v, buf, sizeof(buf)))
@@ -271,7 +271,7 @@ static int from_json(sg_cel_value_t *out, sg_arena_t *a, const sg_json_t *j, sg_
             long long x = strtoll(buf, &end, 10);
             if (errno || *end)
                 return sg_error_set(err, SG_EINVALID, "bad int64Value '%s'", buf);
-            *out = sg_cel_int(x);
+            *out = sg_cel__int(x);
         } else {
             unsigned long long x = strtoull(buf, &end, 10);
             if (errno || *end || buf[0] == '-')

@@ -19,16 +19,16 @@ void sg_cel__fn_size(ARGS)
 {
     switch (a[0].kind) {
     case SG_CEL_STRING:
-        *out = sg_cel_int((int64_t)sg_cel__utf8_count(a[0].u.s, a[0].len));
+        *out = sg_cel__int((int64_t)sg_cel__utf8_count(a[0].u.s, a[0].len));
         return;
     case SG_CEL_BYTES:
-        *out = sg_cel_int(a[0].len);
+        *out = sg_cel__int(a[0].len);
         return;
     case SG_CEL_LIST:
-        *out = sg_cel_int(sg_cel__list_len(&a[0]));
+        *out = sg_cel__int(sg_cel__list_len(&a[0]));
         return;
     case SG_CEL_MAP:
-        *out = sg_cel_int(sg_cel__map_len(&a[0]));
+        *out = sg_cel__int(sg_cel__map_len(&a[0]));
         return;
     default:
         bad(c, out, call, a, n);
@@ -94,12 +94,12 @@ void sg_cel__fn_int(ARGS)
     case SG_CEL_UINT:
         if (v->u.u > (uint64_t)INT64_MAX)
             return sg_cel__err(c, out, "range error: uint %llu does not fit in int", (unsigned long long)v->u.u);
-        *out = sg_cel_int((int64_t)v->u.u);
+        *out = sg_cel__int((int64_t)v->u.u);
         return;
     case SG_CEL_DOUBLE:
         if (isnan(v->u.d) || v->u.d <= -9223372036854775808.0 || v->u.d >= 9223372036854775807.0)
             return sg_cel__err(c, out, "range error: double %g does not fit in int", v->u.d);
-        *out = sg_cel_int((int64_t)v->u.d);
+        *out = sg_cel__int((int64_t)v->u.d);
         return;
     case SG_CEL_STRING: {
         char *s = cstr(c, v);
@@ -110,14 +110,14 @@ void sg_cel__fn_int(ARGS)
         if (ok <= 0)
             return sg_cel__err(c, out, ok < 0 ? "range error: '%s' does not fit in int" : "cannot convert '%s' to int",
                                s);
-        *out = sg_cel_int(r);
+        *out = sg_cel__int(r);
         return;
     }
     case SG_CEL_TIMESTAMP:
-        *out = sg_cel_int(v->u.i);
+        *out = sg_cel__int(v->u.i);
         return;
     case SG_CEL_DURATION:
-        *out = sg_cel_int(v->u.i * 1000000000LL + ((int32_t)v->len));
+        *out = sg_cel__int(v->u.i * 1000000000LL + ((int32_t)v->len));
         return;
     default:
         bad(c, out, call, a, n);
@@ -263,11 +263,11 @@ void sg_cel__fn_bool(ARGS)
         static const char *const f[] = {"0", "f", "F", "FALSE", "false", "False"};
         for (size_t i = 0; i < 6; i++) {
             if (strlen(t[i]) == v->len && memcmp(t[i], v->u.s, v->len) == 0) {
-                *out = sg_cel_bool(1);
+                *out = sg_cel__bool(1);
                 return;
             }
             if (strlen(f[i]) == v->len && memcmp(f[i], v->u.s, v->len) == 0) {
-                *out = sg_cel_bool(0);
+                *out = sg_cel__bool(0);
                 return;
             }
         }
@@ -288,19 +288,19 @@ void sg_cel__fn_contains(ARGS)
     if (sg_cel__spend(c, a[0].len / 10, out))
         return;
     *out =
-        sg_cel_bool(a[1].len == 0 || (a[1].len <= a[0].len && memmem(a[0].u.s, a[0].len, a[1].u.s, a[1].len) != NULL));
+        sg_cel__bool(a[1].len == 0 || (a[1].len <= a[0].len && memmem(a[0].u.s, a[0].len, a[1].u.s, a[1].len) != NULL));
 }
 
 void sg_cel__fn_starts_with(ARGS)
 {
     if (!str_args(a, n))
         return bad(c, out, call, a, n);
-    *out = sg_cel_bool(a[1].len <= a[0].len && memcmp(a[0].u.s, a[1].u.s, a[1].len) == 0);
+    *out = sg_cel__bool(a[1].len <= a[0].len && memcmp(a[0].u.s, a[1].u.s, a[1].len) == 0);
 }
 
 void sg_cel__fn_ends_with(ARGS)
 {
     if (!str_args(a, n))
         return bad(c, out, call, a, n);
-    *out = sg_cel_bool(a[1].len <= a[0].len && memcmp(a[0].u.s + a[0].len - a[1].len, a[1].u.s, a[1].len) == 0);
+    *out = sg_cel__bool(a[1].len <= a[0].len && memcmp(a[0].u.s + a[0].len - a[1].len, a[1].u.s, a[1].len) == 0);
 }

@@ -24,11 +24,11 @@ SG_CEL_FN(sg_cel__fn_is_sorted)
             return sg_cel__err_overload(c, out, "isSorted", args, 2);
         }
         if (r == 1) {
-            *out = sg_cel_bool(0);
+            *out = sg_cel__bool(0);
             return;
         }
     }
-    *out = sg_cel_bool(1);
+    *out = sg_cel__bool(1);
 }
 
 SG_CEL_FN(sg_cel__fn_sum)
@@ -39,7 +39,7 @@ SG_CEL_FN(sg_cel__fn_sum)
     if (sg_cel__spend(c, len, out))
         return;
     if (len == 0) {
-        *out = sg_cel_int(0);
+        *out = sg_cel__int(0);
         return;
     }
     sg_cel__list_get(&a[0], 0, out);
@@ -102,11 +102,11 @@ SG_CEL_FN(sg_cel__fn_list_index_of)
         sg_cel_value_t x;
         sg_cel__list_get(&a[0], i, &x);
         if (sg_cel__equal(&x, &a[1], 0)) {
-            *out = sg_cel_int(i);
+            *out = sg_cel__int(i);
             return;
         }
     }
-    *out = sg_cel_int(-1);
+    *out = sg_cel__int(-1);
 }
 
 SG_CEL_FN(sg_cel__fn_list_last_index_of)
@@ -118,11 +118,11 @@ SG_CEL_FN(sg_cel__fn_list_last_index_of)
         sg_cel_value_t x;
         sg_cel__list_get(&a[0], i - 1, &x);
         if (sg_cel__equal(&x, &a[1], 0)) {
-            *out = sg_cel_int(i - 1);
+            *out = sg_cel__int(i - 1);
             return;
         }
     }
-    *out = sg_cel_int(-1);
+    *out = sg_cel__int(-1);
 }
 
 static int list_has(const sg_cel_value_t *l, const sg_cel_value_t *x)
@@ -156,7 +156,7 @@ SG_CEL_FN(sg_cel__fn_sets_contains)
         return bad(c, out, call, a, n);
     if (sg_cel__spend(c, (uint64_t)sg_cel__list_len(&a[0]) * sg_cel__list_len(&a[1]), out))
         return;
-    *out = sg_cel_bool(contains_all(c, &a[0], &a[1]));
+    *out = sg_cel__bool(contains_all(c, &a[0], &a[1]));
 }
 
 SG_CEL_FN(sg_cel__fn_sets_equivalent)
@@ -165,7 +165,7 @@ SG_CEL_FN(sg_cel__fn_sets_equivalent)
         return bad(c, out, call, a, n);
     if (sg_cel__spend(c, 2 * (uint64_t)sg_cel__list_len(&a[0]) * sg_cel__list_len(&a[1]), out))
         return;
-    *out = sg_cel_bool(contains_all(c, &a[0], &a[1]) && contains_all(c, &a[1], &a[0]));
+    *out = sg_cel__bool(contains_all(c, &a[0], &a[1]) && contains_all(c, &a[1], &a[0]));
 }
 
 SG_CEL_FN(sg_cel__fn_sets_intersects)
@@ -179,9 +179,9 @@ SG_CEL_FN(sg_cel__fn_sets_intersects)
         sg_cel_value_t x;
         sg_cel__list_get(&a[1], i, &x);
         if (list_has(&a[0], &x)) {
-            *out = sg_cel_bool(1);
+            *out = sg_cel__bool(1);
             return;
         }
     }
-    *out = sg_cel_bool(0);
+    *out = sg_cel__bool(0);
 }

@@ -51,7 +51,7 @@ SG_CEL_FN(sg_cel__fn_has_value)
 {
     if (a[0].kind != SG_CEL_OPTIONAL)
         return sg_cel__err_overload(c, out, "hasValue", a, n);
-    *out = sg_cel_bool(a[0].u.opt != NULL);
+    *out = sg_cel__bool(a[0].u.opt != NULL);
 }
 
 SG_CEL_FN(sg_cel__fn_value)

@@ -1,10 +1,12 @@
 /* `matches` on PCRE2 configured to behave like RE2 where it can: UTF-8 mode, `$` only at the very end, ASCII \d \w
  * \s \b, and the constructs RE2 refuses (backreferences, lookaround, atomic groups, recursion, conditionals,
  * possessive quantifiers, \C \K) rejected before compiling. Matching is bounded by PCRE2's match and depth limits.
- * Constant patterns are compiled (and JIT-compiled) once with the program; per-evaluation memory comes from the
- * evaluation arena through a PCRE2 general context, so matching does not malloc. */
+ * Constant patterns are compiled (and JIT-compiled) once with the program, and simple ones are matched without PCRE2.
+ * JIT matching uses one match data per thread (made once); other matching takes per-evaluation memory from the
+ * evaluation arena through a PCRE2 general context, so matching does not malloc after a thread's first match. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -66,15 +68,9 @@ static const char *unsupported(const char *p, size_t n)
     return NULL;
 }
 
-static pcre2_code *compile(const char *pat, size_t len, const char **errmsg, char *buf, size_t bufn,
-                           pcre2_general_context *gctx)
+/* A search for `X.*` succeeds exactly when one for `X` does; dropping the tail spares scanning the rest. */
+static size_t trim_dot_star(const char *pat, size_t len)
 {
-    const char *why = unsupported(pat, len);
-    if (why != NULL) {
-        *errmsg = why;
-        return NULL;
-    }
-    /* A search for `X.*` succeeds exactly when one for `X` does; dropping the tail spares scanning the rest. */
     while (len >= 2 && pat[len - 1] == '*' && pat[len - 2] == '.') {
         size_t bs = 0;
         while (bs < len - 2 && pat[len - 3 - bs] == '\\')
@@ -83,6 +79,18 @@ static pcre2_code *compile(const char *pat, size_t len, const char **errmsg, cha
             break;
         len -= 2;
     }
+    return len;
+}
+
+static pcre2_code *compile(const char *pat, size_t len, const char **errmsg, char *buf, size_t bufn,
+                           pcre2_general_context *gctx)
+{
+    const char *why = unsupported(pat, len);
+    if (why != NULL) {
+        *errmsg = why;
+        return NULL;
+    }
+    len = trim_dot_star(pat, len);
     pcre2_compile_context *cc = pcre2_compile_context_create(gctx);
     if (cc == NULL) {
         *errmsg = "out of memory";
@@ -103,10 +111,120 @@ static pcre2_code *compile(const char *pat, size_t len, const char **errmsg, cha
     return re;
 }
 
+#define MAX_ATOMS 32
+
+/* The byte set of one position of a simple pattern (ASCII only). */
+typedef struct st_atom_t {
+    uint64_t bits[2];
+} atom_t;
+
 typedef struct st_regex_t {
     pcre2_code *code;
     int jit; /* JIT-compiled: matched with pcre2_jit_match, which skips pcre2_match's checks */
+    /* Simple patterns — optional ^, ASCII characters, escaped punctuation and [...] sets of ASCII characters and
+     * ranges, optional $, no quantifiers, groups or alternation — are matched here without PCRE2: each position is
+     * one ASCII byte, so a match is a byte-wise test at the anchored place or at each offset. */
+    int simple, anchored, dollar;
+    uint32_t natoms;
+    atom_t atoms[MAX_ATOMS];
 } regex_t;
+
+static void atom_add(atom_t *a, unsigned ch)
+{
+    a->bits[ch >> 6] |= 1ull << (ch & 63);
+}
+
+static int is_plain(unsigned ch)
+{
+    return ch >= 0x20 && ch < 0x7f && strchr(".^$|()?*+{}[]\\", (int)ch) == NULL;
+}
+
+/* Fills r->atoms when `pat` (trailing .* already dropped) is a simple pattern; returns 1 if so. */
+static int simple_parse(regex_t *r, const char *pat, size_t len)
+{
+    size_t i = 0;
+    memset(r->atoms, 0, sizeof(r->atoms));
+    r->natoms = 0;
+    r->anchored = r->dollar = 0;
+    if (i < len && pat[i] == '^') {
+        r->anchored = 1;
+        i++;
+    }
+    while (i < len) {
+        unsigned ch = (unsigned char)pat[i];
+        if (ch == '$' && i == len - 1) {
+            r->dollar = 1;
+            break;
+        }
+        if (r->natoms == MAX_ATOMS)
+            return 0;
+        atom_t *a = &r->atoms[r->natoms++];
+        if (ch == '\\') {
+            unsigned e = i + 1 < len ? (unsigned char)pat[i + 1] : 0;
+            if (e < 0x21 || e >= 0x7f || (e >= '0' && e <= '9') || (e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z'))
+                return 0;
+            atom_add(a, e);
+            i += 2;
+        } else if (ch == '[') {
+            size_t j = i + 1;
+            if (j < len && (pat[j] == '^' || pat[j] == ']'))
+                return 0;
+            int any = 0;
+            while (j < len && pat[j] != ']') {
+                unsigned lo = (unsigned char)pat[j];
+                if (lo < 0x20 || lo >= 0x7f || lo == '\\' || lo == '[')
+                    return 0;
+                unsigned hi = lo;
+                if (j + 2 < len && pat[j + 1] == '-' && pat[j + 2] != ']') {
+                    hi = (unsigned char)pat[j + 2];
+                    if (hi < 0x20 || hi >= 0x7f || hi == '\\' || hi == '[' || hi < lo)
+                        return 0;
+                    j += 3;
+                } else {
+                    j++;
+                }
+                for (unsigned k = lo; k <= hi; k++)
+                    atom_add(a, k);
+                any = 1;
+            }
+            if (j >= len || !any)
+                return 0;
+            i = j + 1;
+        } else if (is_plain(ch)) {
+            atom_add(a, ch);
+            i++;
+        } else {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int atoms_at(const regex_t *r, const unsigned char *s)
+{
+    for (uint32_t k = 0; k < r->natoms; k++) {
+        unsigned ch = s[k];
+        if (ch >= 0x80 || !((r->atoms[k].bits[ch >> 6] >> (ch & 63)) & 1))
+            return 0;
+    }
+    return 1;
+}
+
+static int simple_match(const regex_t *r, const char *str, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t n = r->natoms;
+    if (len < n)
+        return 0;
+    if (r->anchored)
+        return (!r->dollar || len == n) && atoms_at(r, s);
+    if (r->dollar)
+        return atoms_at(r, s + len - n);
+    for (size_t at = 0; at + n <= len; at++)
+        if (atoms_at(r, s + at))
+            return 1;
+    return 0;
+}
 
 void *sg_cel__regex_compile(const char *pat, size_t len, const char **errmsg, sg_arena_t *msg_arena)
 {
@@ -123,6 +241,7 @@ void *sg_cel__regex_compile(const char *pat, size_t len, const char **errmsg, sg
         free(r);
         return NULL;
     }
+    r->simple = simple_parse(r, pat, trim_dot_star(pat, len));
     /* best effort: the interpreter is used when JIT is unavailable */
     size_t jitsize = 0;
     r->jit = pcre2_jit_compile(r->code, PCRE2_JIT_COMPLETE) == 0 &&
@@ -165,18 +284,59 @@ void sg_cel__regex_free_match_context(void *mc)
     pcre2_match_context_free(mc);
 }
 
+/* For JIT-compiled patterns, one match data per thread (a single ovector pair: only success matters), reused by
+ * every match on the thread and freed when it exits: making one per evaluation costs more than a short match. JIT
+ * matching keeps no frames in the match data, so this allocates once per thread; the interpreter, which may grow
+ * frames there, keeps using per-evaluation arena memory. */
+static pthread_key_t md_key;
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+static int md_key_ok;
+static _Thread_local pcre2_match_data *thread_md;
+
+static void md_free(void *md)
+{
+    pcre2_match_data_free(md);
+}
+
+static void md_key_init(void)
+{
+    md_key_ok = pthread_key_create(&md_key, md_free) == 0;
+}
+
+static pcre2_match_data *get_thread_md(void)
+{
+    if (thread_md == NULL) {
+        pthread_once(&md_once, md_key_init);
+        if (!md_key_ok)
+            return NULL;
+        pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+        if (md == NULL)
+            return NULL;
+        if (pthread_setspecific(md_key, md) != 0) {
+            pcre2_match_data_free(md);
+            return NULL;
+        }
+        thread_md = md;
+    }
+    return thread_md;
+}
+
 int sg_cel__regex_match(sg_cel_ctx_t *c, void *re, const char *s, size_t len)
 {
-    /* One match data (a single ovector pair: only success matters) per evaluation, from its arena. */
-    pcre2_match_data *md = c->regex_md;
+    if (((const regex_t *)re)->simple)
+        return simple_match(re, s, len);
+    const regex_t *r = re;
+    pcre2_match_data *md = r->jit ? get_thread_md() : NULL;
+    if (md == NULL)
+        md = c->regex_md;
     if (md == NULL) {
+        /* one per evaluation, from its arena */
         pcre2_general_context *g = pcre2_general_context_create(arena_malloc, arena_free, c->arena);
         md = g != NULL ? pcre2_match_data_create(1, g) : NULL;
         if (md == NULL)
             return -2;
         c->regex_md = md;
     }
-    const regex_t *r = re;
     int rc = r->jit ? pcre2_jit_match(r->code, (PCRE2_SPTR)s, len, 0, 0, md, c->p->match_ctx)
                     : pcre2_match(r->code, (PCRE2_SPTR)s, len, 0, PCRE2_NO_UTF_CHECK, md, c->p->match_ctx);
     if (rc >= 0)
@@ -201,6 +361,7 @@ SG_CEL_FN(sg_cel__fn_matches)
         if (dyn == NULL)
             return sg_cel__err_nomem(out);
         dyn->jit = 0;
+        dyn->simple = 0;
         dyn->code = compile(a[1].u.s, a[1].len, &msg, buf, sizeof(buf), g);
         re = dyn;
         if (dyn->code == NULL)
@@ -215,5 +376,5 @@ SG_CEL_FN(sg_cel__fn_matches)
         return sg_cel__err_nomem(out);
     if (r < 0)
         return sg_cel__err(c, out, "regular expression match exceeded its limits");
-    *out = sg_cel_bool(r);
+    *out = sg_cel__bool(r);
 }

@@ -59,12 +59,12 @@ SG_CEL_FN(sg_cel__fn_index_of)
     if (sg_cel__spend(c, a[0].len / 10, out))
         return;
     if (a[1].len == 0) {
-        *out = sg_cel_int(off);
+        *out = sg_cel__int(off);
         return;
     }
     const char *hay = a[0].u.s + b;
     const char *f = memmem(hay, a[0].len - (size_t)b, a[1].u.s, a[1].len);
-    *out = sg_cel_int(f == NULL ? -1 : cp_index(&a[0], (size_t)(f - a[0].u.s)));
+    *out = sg_cel__int(f == NULL ? -1 : cp_index(&a[0], (size_t)(f - a[0].u.s)));
 }
 
 SG_CEL_FN(sg_cel__fn_last_index_of)
@@ -80,7 +80,7 @@ SG_CEL_FN(sg_cel__fn_last_index_of)
     if (sg_cel__spend(c, a[0].len / 10, out))
         return;
     if (a[1].len == 0) {
-        *out = sg_cel_int(off);
+        *out = sg_cel__int(off);
         return;
     }
     /* the match may start at or before code point `off` */
@@ -92,11 +92,11 @@ SG_CEL_FN(sg_cel__fn_last_index_of)
         if (((unsigned char)a[0].u.s[i] & 0xC0) == 0x80)
             continue;
         if (memcmp(a[0].u.s + i, a[1].u.s, a[1].len) == 0) {
-            *out = sg_cel_int(cp_index(&a[0], (size_t)i));
+            *out = sg_cel__int(cp_index(&a[0], (size_t)i));
             return;
         }
     }
-    *out = sg_cel_int(-1);
+    *out = sg_cel__int(-1);
 }
 
 static void map_ascii(sg_cel_ctx_t *c, sg_cel_value_t *out, const sg_cel_value_t *s, int upper)

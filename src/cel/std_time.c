@@ -58,13 +58,13 @@ SG_CEL_FN(sg_cel__fn_time_get)
     if (a[0].kind == SG_CEL_DURATION && n == 1) {
         int64_t total_ns = a[0].u.i * 1000000000LL + ((int32_t)a[0].len);
         if (strcmp(name, "getHours") == 0)
-            *out = sg_cel_int(total_ns / 3600000000000LL);
+            *out = sg_cel__int(total_ns / 3600000000000LL);
         else if (strcmp(name, "getMinutes") == 0)
-            *out = sg_cel_int(total_ns / 60000000000LL);
+            *out = sg_cel__int(total_ns / 60000000000LL);
         else if (strcmp(name, "getSeconds") == 0)
-            *out = sg_cel_int(total_ns / 1000000000LL);
+            *out = sg_cel__int(total_ns / 1000000000LL);
         else if (strcmp(name, "getMilliseconds") == 0)
-            *out = sg_cel_int(total_ns / 1000000LL);
+            *out = sg_cel__int(total_ns / 1000000LL);
         else
             sg_cel__err_overload(c, out, name, a, n);
         return;
@@ -102,5 +102,5 @@ SG_CEL_FN(sg_cel__fn_time_get)
         r = sec;
     else
         r = ((int32_t)a[0].len) / 1000000;
-    *out = sg_cel_int(r);
+    *out = sg_cel__int(r);
 }

@@ -225,6 +225,17 @@ int sg_cel__utf8_valid(const char *s, size_t len)
 
 size_t sg_cel__utf8_count(const char *s, size_t len)
 {
+    /* ASCII first: one OR per word (the last word overlapping) tells whether every byte is a code point */
+    if (len >= 8) {
+        uint64_t hi = 0, w;
+        for (size_t k = 0; k + 8 <= len; k += 8) {
+            memcpy(&w, s + k, 8);
+            hi |= w;
+        }
+        memcpy(&w, s + len - 8, 8);
+        if (((hi | w) & 0x8080808080808080ULL) == 0)
+            return len;
+    }
     size_t n = 0, i = 0;
     /* eight bytes at a time: a continuation byte has bit 7 set and bit 6 clear */
     for (; i + 8 <= len; i += 8) {
@@ -279,12 +290,12 @@ sg_cel_value_t sg_cel__from_json_slow(const sg_json_t *j)
     case SG_JSON_NULL:
         break;
     case SG_JSON_BOOL:
-        v = sg_cel_bool(j->u.boolean);
+        v = sg_cel__bool(j->u.boolean);
         break;
     case SG_JSON_NUMBER: {
         int64_t i;
         if (json_number_is_int(j, &i))
-            v = sg_cel_int(i);
+            v = sg_cel__int(i);
         else
             v = sg_cel_double(j->u.number.value);
         break;
@@ -303,40 +314,6 @@ sg_cel_value_t sg_cel__from_json_slow(const sg_json_t *j)
 }
 
 /* ---- lists and maps ---- */
-
-uint32_t sg_cel__list_len(const sg_cel_value_t *l)
-{
-    return l->rep == SG_CEL_REP_JSON ? (uint32_t)l->u.json->u.array.len : l->u.list->len;
-}
-
-void sg_cel__list_get(const sg_cel_value_t *l, uint32_t i, sg_cel_value_t *out)
-{
-    if (l->rep == SG_CEL_REP_JSON)
-        *out = sg_cel__from_json(l->u.json->u.array.items[i]);
-    else
-        *out = l->u.list->items[i];
-}
-
-uint32_t sg_cel__map_len(const sg_cel_value_t *m)
-{
-    return m->rep == SG_CEL_REP_JSON ? (uint32_t)m->u.json->u.object.len : m->u.map->len;
-}
-
-void sg_cel__map_entry(const sg_cel_value_t *m, uint32_t i, sg_cel_value_t *key, sg_cel_value_t *val)
-{
-    if (m->rep == SG_CEL_REP_JSON) {
-        const sg_json_member_t *mem = &m->u.json->u.object.members[i];
-        if (key != NULL)
-            *key = sg_cel_string(mem->key, mem->key_len);
-        if (val != NULL)
-            *val = sg_cel__from_json(mem->value);
-    } else {
-        if (key != NULL)
-            *key = m->u.map->keys[i];
-        if (val != NULL)
-            *val = m->u.map->values[i];
-    }
-}
 
 #define key_eq sg_cel__key_eq
 
@@ -416,7 +393,7 @@ int sg_cel__map_find(sg_cel_ctx_t *c, const sg_cel_value_t *m, const sg_cel_valu
     case SG_CEL_DOUBLE: {
         double d = k.u.d;
         if (d == floor(d) && d >= -9223372036854775808.0 && d < 9223372036854775808.0)
-            k = sg_cel_int((int64_t)d);
+            k = sg_cel__int((int64_t)d);
         else if (d == floor(d) && d >= 0 && d < 18446744073709551616.0)
             k = sg_cel_uint((uint64_t)d);
         else

@@ -6,10 +6,14 @@
 #include <string.h>
 
 #include <storygate/admission.h>
+#include <storygate/api.h>
+#include <storygate/cluster.h>
 #include <storygate/cmd.h>
 #include <storygate/config.h>
 #include <storygate/http.h>
 #include <storygate/log.h>
+#include <storygate/policy.h>
+#include <storygate/schema.h>
 
 static void usage(FILE *f)
 {
@@ -22,6 +26,7 @@ static void usage(FILE *f)
                "  --metrics-listen H:P     plain-HTTP listener for /metrics and probes (metrics.listen)\n"
                "  --log-level LEVEL        debug, info, warn or error (log.level)\n"
                "  --data-dir DIR           state directory of the embedded store (dataDir)\n"
+               "  --kubeconfig FILE        apiserver connection for store kube (kube.kubeconfig)\n"
                "  --set KEY=VALUE          any config key, e.g. --set http.threads=4\n"
                "  --help                   this text\n\n"
                "config keys:");
@@ -31,7 +36,18 @@ static void usage(FILE *f)
     fprintf(f, "\n\nSee docs/CONFIGURATION.md.\n");
 }
 
-enum { OPT_CONFIG = 256, OPT_LISTEN, OPT_CERT, OPT_KEY, OPT_METRICS, OPT_LOG_LEVEL, OPT_DATA_DIR, OPT_SET, OPT_HELP };
+enum {
+    OPT_CONFIG = 256,
+    OPT_LISTEN,
+    OPT_CERT,
+    OPT_KEY,
+    OPT_METRICS,
+    OPT_LOG_LEVEL,
+    OPT_DATA_DIR,
+    OPT_KUBECONFIG,
+    OPT_SET,
+    OPT_HELP
+};
 
 static const struct option options[] = {
     {"config", required_argument, NULL, OPT_CONFIG},
@@ -41,6 +57,7 @@ static const struct option options[] = {
     {"metrics-listen", required_argument, NULL, OPT_METRICS},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"data-dir", required_argument, NULL, OPT_DATA_DIR},
+    {"kubeconfig", required_argument, NULL, OPT_KUBECONFIG},
     {"set", required_argument, NULL, OPT_SET},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
@@ -61,6 +78,8 @@ static const char *flag_key(int opt)
         return "log.level";
     case OPT_DATA_DIR:
         return "dataDir";
+    case OPT_KUBECONFIG:
+        return "kube.kubeconfig";
     default:
         return NULL;
     }
@@ -97,6 +116,12 @@ static int apply_flags(sg_config_t *cfg, int argc, char **argv)
     return 0;
 }
 
+/* SIGHUP: the watcher thread recompiles the policies, off the control thread. */
+static void reload_policies(void *engine)
+{
+    sg_policy_engine_request_reload(engine);
+}
+
 int sg_cmd_serve(int argc, char **argv)
 {
     const char *config_path = getenv("STORYGATE_CONFIG");
@@ -126,6 +151,13 @@ int sg_cmd_serve(int argc, char **argv)
     sg_error_t err = SG_ERROR_INIT;
     sg_http_server_t *server = NULL;
     sg_admission_t *adm = NULL;
+    sg_schema_set_t *schemas = NULL;
+    sg_schema_validator_t schema_ctx = {NULL, SG_SCHEMA_UNKNOWN_WARN};
+    sg_policy_engine_t *policies = NULL;
+    sg_admission_validator_t validators[2];
+    size_t nvalidators = 0;
+    sg_api_t *api = NULL;
+    sg_cluster_t *cluster = NULL;
     int status = 2;
     if (config_path != NULL && config_path[0] != '\0' && sg_config_load_file(&cfg, config_path, &err) < 0) {
         fprintf(stderr, "storygate serve: %s\n", err.message);
@@ -155,11 +187,48 @@ int sg_cmd_serve(int argc, char **argv)
                                                                                                : SG_REFS_POLICY_DENY;
     aopts.max_depth = cfg.admission.max_json_depth;
     aopts.max_body = cfg.http.max_body_bytes;
+    if (cfg.schema.enabled) {
+        if (sg_schema_set_new(&schemas, &err) < 0 ||
+            (cfg.schema.crd_dir != NULL ? sg_schema_set_load_dir(schemas, cfg.schema.crd_dir, &err)
+                                        : sg_schema_set_load_builtin(schemas, &err)) < 0) {
+            fprintf(stderr, "storygate serve: %s\n", err.message);
+            goto done;
+        }
+        schema_ctx.set = schemas;
+        validators[nvalidators++] = (sg_admission_validator_t){"schema", sg_schema_admission_validate, &schema_ctx};
+    }
+    if (cfg.policies.dir != NULL) {
+        sg_policy_engine_opts_t popts = SG_POLICY_ENGINE_OPTS_INIT;
+        popts.dir = cfg.policies.dir;
+        sg_buf_t diag = SG_BUF_INIT;
+        if (sg_policy_engine_new(&policies, &popts, &diag, &err) < 0) {
+            if (diag.len != 0)
+                fputs(diag.base, stderr);
+            else
+                fprintf(stderr, "storygate serve: %s\n", err.message);
+            sg_buf_dispose(&diag);
+            goto done;
+        }
+        sg_buf_dispose(&diag);
+        if (sg_policy_engine_start_watcher(policies, &err) < 0 ||
+            sg_http_server_on_reload(server, reload_policies, policies) < 0) {
+            fprintf(stderr, "storygate serve: %s\n", err.message);
+            goto done;
+        }
+        validators[nvalidators++] = (sg_admission_validator_t){"policy", sg_policy_admission_validate, policies};
+    }
+    aopts.validators = validators;
+    aopts.nvalidators = nvalidators;
     if (sg_admission_new(&adm, &aopts, &err) < 0) {
         fprintf(stderr, "storygate serve: %s\n", err.message);
         goto done;
     }
     sg_http_server_set_admission(server, adm);
+    if ((cfg.store == SG_STORE_EMBEDDED ? sg_api_embedded_start(&api, &cfg, server, &aopts, &err)
+                                        : sg_cluster_start(&cluster, &cfg, server, &aopts, &err)) < 0) {
+        fprintf(stderr, "storygate serve: %s\n", err.message);
+        goto done;
+    }
     sg_log_info("starting storygate", "version", SG_LOG_STR, SG_VERSION, "listen", SG_LOG_STR, cfg.listen, "config",
                 SG_LOG_STR, cfg.source, NULL);
     if (sg_http_server_run(server, &err) < 0) {
@@ -168,8 +237,12 @@ int sg_cmd_serve(int argc, char **argv)
     }
     status = 0;
 done:
+    sg_api_embedded_stop(api);
+    sg_cluster_stop(cluster);
     sg_http_server_free(server);
     sg_admission_free(adm);
+    sg_policy_engine_free(policies);
+    sg_schema_set_free(schemas);
     sg_config_dispose(&cfg);
     return status;
 }

@@ -16,6 +16,7 @@ typedef enum en_sg_config__kind_t {
     SG_CONFIG__ENUM,     /* one of `names`, stored as its index */
     SG_CONFIG__LOGLEVEL, /* debug|info|warn|error */
     SG_CONFIG__TLSVER,   /* "1.2" | "1.3" */
+    SG_CONFIG__LIST,     /* names: a YAML sequence or comma-separated text, stored as "a,b" */
 } sg_config__kind_t;
 
 typedef struct st_sg_config__key_t {

@@ -18,6 +18,7 @@ const sg_config__key_t sg_config__keys[] = {
     {"tls.certFile", SG_CONFIG__STRING, OFF(tls.cert_file), 0, 0, NULL, 1},
     {"tls.keyFile", SG_CONFIG__STRING, OFF(tls.key_file), 0, 0, NULL, 1},
     {"tls.clientCAFile", SG_CONFIG__STRING, OFF(tls.client_ca_file), 0, 0, NULL, 0},
+    {"tls.clientAllowedNames", SG_CONFIG__LIST, OFF(tls.client_allowed_names), 0, 0, NULL, 0},
     {"tls.minVersion", SG_CONFIG__TLSVER, OFF(tls.min_version), 0, 0, NULL, 0},
     {"metrics.listen", SG_CONFIG__ADDR, OFF(metrics.listen), 0, 0, NULL, 0},
     {"log.level", SG_CONFIG__LOGLEVEL, OFF(log.level), 0, 0, NULL, 0},
@@ -26,6 +27,8 @@ const sg_config__key_t sg_config__keys[] = {
     {"http.maxBodyBytes", SG_CONFIG__SIZE, OFF(http.max_body_bytes), 1024, 1024ull * 1024 * 1024, NULL, 0},
     {"http.idleTimeoutSeconds", SG_CONFIG__UINT, OFF(http.idle_timeout_seconds), 1, 86400, NULL, 0},
     {"http.handshakeTimeoutSeconds", SG_CONFIG__UINT, OFF(http.handshake_timeout_seconds), 1, 3600, NULL, 0},
+    {"http.requestTimeoutSeconds", SG_CONFIG__UINT, OFF(http.request_timeout_seconds), 1, 3600, NULL, 0},
+    {"http.http2MaxResetsPerSecond", SG_CONFIG__UINT, OFF(http.http2_max_resets_per_second), 1, 1000000, NULL, 0},
     {"http.maxConnections", SG_CONFIG__UINT, OFF(http.max_connections), 1, 1000000, NULL, 0},
     {"http.shutdownDelaySeconds", SG_CONFIG__UINT, OFF(http.shutdown_delay_seconds), 0, 3600, NULL, 0},
     {"http.shutdownTimeoutSeconds", SG_CONFIG__UINT, OFF(http.shutdown_timeout_seconds), 0, 3600, NULL, 0},
@@ -38,9 +41,23 @@ const sg_config__key_t sg_config__keys[] = {
      NULL, 0},
     {"dataDir", SG_CONFIG__STRING, OFF(data_dir), 0, 0, NULL, 0},
     {"store", SG_CONFIG__ENUM, OFF(store), 0, 0, store_names, 0},
+    {"api.tokenFile", SG_CONFIG__STRING, OFF(api.token_file), 0, 0, NULL, 0},
+    {"api.manifestsDir", SG_CONFIG__STRING, OFF(api.manifests_dir), 0, 0, NULL, 0},
+    {"storage.basePath", SG_CONFIG__STRING, OFF(storage.base_path), 0, 0, NULL, 0},
     {"policies.dir", SG_CONFIG__STRING, OFF(policies.dir), 0, 0, NULL, 0},
     {"schema.enabled", SG_CONFIG__BOOL, OFF(schema.enabled), 0, 0, NULL, 0},
     {"schema.crdDir", SG_CONFIG__STRING, OFF(schema.crd_dir), 0, 0, NULL, 0},
+    {"kube.kubeconfig", SG_CONFIG__STRING, OFF(kube.kubeconfig), 0, 0, NULL, 0},
+    {"kube.context", SG_CONFIG__STRING, OFF(kube.context), 0, 0, NULL, 0},
+    {"leaderElection.enabled", SG_CONFIG__BOOL, OFF(leader_election.enabled), 0, 0, NULL, 0},
+    {"leaderElection.namespace", SG_CONFIG__STRING, OFF(leader_election.namespace_), 0, 0, NULL, 0},
+    {"leaderElection.name", SG_CONFIG__STRING, OFF(leader_election.name), 0, 0, NULL, 0},
+    {"leaderElection.leaseDurationSeconds", SG_CONFIG__UINT, OFF(leader_election.lease_duration_seconds), 2, 3600, NULL,
+     0},
+    {"leaderElection.renewDeadlineSeconds", SG_CONFIG__UINT, OFF(leader_election.renew_deadline_seconds), 1, 3600, NULL,
+     0},
+    {"leaderElection.retryPeriodSeconds", SG_CONFIG__UINT, OFF(leader_election.retry_period_seconds), 1, 3600, NULL, 0},
+    {"reconcile.workers", SG_CONFIG__UINT, OFF(reconcile.workers), 1, 1024, NULL, 0},
     {NULL, 0, 0, 0, 0, NULL, 0},
 };
 
@@ -55,6 +72,8 @@ void sg_config_init(sg_config_t *c)
     c->http.max_body_bytes = 7340032;
     c->http.idle_timeout_seconds = 90;
     c->http.handshake_timeout_seconds = 10;
+    c->http.request_timeout_seconds = 30;
+    c->http.http2_max_resets_per_second = 100;
     c->http.max_connections = 4096;
     c->http.shutdown_delay_seconds = 0;
     c->http.shutdown_timeout_seconds = 25;
@@ -67,6 +86,11 @@ void sg_config_init(sg_config_t *c)
     c->data_dir = "var/storygate";
     c->store = SG_STORE_EMBEDDED;
     c->schema.enabled = 1;
+    c->leader_election.enabled = -1;
+    c->leader_election.name = "storygate-leader";
+    c->leader_election.lease_duration_seconds = 15;
+    c->leader_election.renew_deadline_seconds = 10;
+    c->leader_election.retry_period_seconds = 2;
     sg_arena_init(&c->_arena, 4096);
 }
 
@@ -134,6 +158,40 @@ static void join_names(char *buf, size_t size, const char *const *names)
         size_t used = strlen(buf);
         snprintf(buf + used, size - used, "%s%s", i ? ", " : "", names[i]);
     }
+}
+
+/* "a, b,c" -> "a,b,c"; every item non-empty and without blanks. Empty text clears the list. */
+static int assign_list(sg_config_t *c, const char **field, const char *text, char *why_buf, size_t why_size)
+{
+    size_t len = strlen(text);
+    if (len > 4096)
+        return why(why_buf, why_size, "is too long (limit 4096 bytes)");
+    if (strspn(text, " ") == len) {
+        *field = NULL;
+        return SG_OK;
+    }
+    char *out = sg_arena_alloc(&c->_arena, len + 1), *o = out;
+    if (out == NULL)
+        return why(why_buf, why_size, "out of memory");
+    for (const char *p = text;;) {
+        p += strspn(p, " ");
+        size_t n = strcspn(p, ",");
+        size_t item = n;
+        while (item > 0 && p[item - 1] == ' ')
+            item--;
+        if (item == 0 || memchr(p, ' ', item) != NULL || memchr(p, '\t', item) != NULL)
+            return why(why_buf, why_size, "must be a list of names without blanks");
+        if (o != out)
+            *o++ = ',';
+        memcpy(o, p, item);
+        o += item;
+        if (p[n] == '\0')
+            break;
+        p += n + 1;
+    }
+    *o = '\0';
+    *field = out;
+    return SG_OK;
 }
 
 int sg_config__assign(sg_config_t *c, const sg_config__key_t *k, const char *text, char *why_buf, size_t why_size)
@@ -217,6 +275,8 @@ int sg_config__assign(sg_config_t *c, const sg_config__key_t *k, const char *tex
             }
         return why(why_buf, why_size, "must be one of: debug, info, warn, error");
     }
+    case SG_CONFIG__LIST:
+        return assign_list(c, (const char **)field, text, why_buf, why_size);
     case SG_CONFIG__TLSVER:
         if (strcmp(text, "1.2") == 0 || strcmp(text, "VersionTLS12") == 0)
             *(int *)field = 0x0303;

@@ -57,6 +57,26 @@ static int node_text(const sg_config__key_t *k, const sg_json_t *v, char *buf, s
     }
 }
 
+/* A sequence of strings as the comma-separated text sg_config__assign reads for list keys. */
+static int join_items(const sg_json_t *v, char *buf, size_t size, const char **text)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < v->u.array.len; i++) {
+        const sg_json_t *item = v->u.array.items[i];
+        if (item->type != SG_JSON_STRING || memchr(item->u.string.ptr, ',', item->u.string.len) != NULL ||
+            used + item->u.string.len + 2 > size)
+            return -1;
+        if (i > 0)
+            buf[used++] = ',';
+        memcpy(buf + used, item->u.string.ptr, item->u.string.len);
+        used += item->u.string.len;
+        buf[used] = '\0';
+    }
+    *text = buf;
+    return 0;
+}
+
 static const char *expected(const sg_config__key_t *k)
 {
     switch (k->kind) {
@@ -87,9 +107,12 @@ static int walk(walk_t *w, const sg_json_t *obj, const char *prefix)
         if (k != NULL) {
             if (v->type == SG_JSON_NULL)
                 continue; /* "key:" with no value keeps the default */
-            char numbuf[64], why[512];
+            char numbuf[64], why[512], list[4100];
             const char *text;
-            if (node_text(k, v, numbuf, sizeof(numbuf), &text) < 0)
+            if (k->kind == SG_CONFIG__LIST && v->type == SG_JSON_ARRAY) {
+                if (join_items(v, list, sizeof(list), &text) < 0)
+                    return at(w, v->line, v->column, "%s: expected a sequence of names (at most 4096 bytes)", name);
+            } else if (node_text(k, v, numbuf, sizeof(numbuf), &text) < 0)
                 return at(w, v->line, v->column, "%s: expected %s, got %s", name, expected(k),
                           v->type == SG_JSON_OBJECT   ? "a mapping"
                           : v->type == SG_JSON_ARRAY  ? "a sequence"
@@ -261,6 +284,13 @@ int sg_config_validate(const sg_config_t *c, sg_error_t *err)
     int port0 = llen >= 2 && strcmp(c->listen + llen - 2, ":0") == 0;
     if (c->metrics.listen != NULL && !port0 && strcmp(c->metrics.listen, c->listen) == 0)
         return sg_error_set(err, SG_EINVALID, "metrics.listen must differ from listen (%s)", c->listen);
+    if (c->leader_election.renew_deadline_seconds >= c->leader_election.lease_duration_seconds ||
+        c->leader_election.retry_period_seconds >= c->leader_election.renew_deadline_seconds)
+        return sg_error_set(err, SG_EINVALID,
+                            "leaderElection: retryPeriodSeconds < renewDeadlineSeconds < leaseDurationSeconds is "
+                            "required (got %u, %u, %u)",
+                            c->leader_election.retry_period_seconds, c->leader_election.renew_deadline_seconds,
+                            c->leader_election.lease_duration_seconds);
     if (strcmp(c->admission.webhook_path_validate, c->admission.webhook_path_mutate) == 0)
         return sg_error_set(err, SG_EINVALID,
                             "admission.webhookPathValidate and admission.webhookPathMutate must differ");

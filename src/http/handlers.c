@@ -156,7 +156,7 @@ static int on_ready(h2o_req_t *req, sg_http_thread_t *thr, void *data)
 static int on_metrics(h2o_req_t *req, sg_http_thread_t *thr, void *data)
 {
     sg_http_server_t *s = thr->server;
-    sg_series_set(s->open_connections, (double)atomic_load(&s->connections));
+    sg_series_set(s->connections_gauge, (double)atomic_load(&s->connections));
     if (sg_metrics_render(s->metrics, &thr->buf) < 0 || thr->buf.oom) {
         static const char body[] = "cannot render metrics\n";
         sg_http_send(req, 500, "text/plain; charset=utf-8", body, sizeof(body) - 1);
@@ -210,14 +210,29 @@ int sg_http__builtin_routes(sg_http_server_t *s, sg_error_t *err)
     /* C handlers cannot panic; the family exists at 0 for dashboards written against controller-runtime. */
     sg_metric_t *panics = sg_metrics_register(s->metrics, SG_METRIC_COUNTER, "controller_runtime_webhook_panics_total",
                                               "Total number of webhook panics", NULL, NULL, 0);
-    sg_metric_t *conns = sg_metrics_register(s->metrics, SG_METRIC_GAUGE, "storygate_http_open_connections",
+    sg_metric_t *conns = sg_metrics_register(s->metrics, SG_METRIC_GAUGE, "storygate_http_connections",
                                              "Client connections currently open.", NULL, NULL, 0);
+    static const char *const reason_label[] = {"reason", NULL};
+    sg_metric_t *rejected =
+        sg_metrics_register(s->metrics, SG_METRIC_COUNTER, "storygate_http_rejected_connections_total",
+                            "Connections closed by a guard: over http.maxConnections, or HTTP/2 stream-reset flooding.",
+                            reason_label, NULL, 0);
+    sg_metric_t *timeouts = sg_metrics_register(
+        s->metrics, SG_METRIC_COUNTER, "storygate_http_request_timeouts_total",
+        "HTTP/2 streams reset because their request did not arrive within http.requestTimeoutSeconds.", NULL, NULL, 0);
+    sg_metric_t *expiry =
+        sg_metrics_register(s->metrics, SG_METRIC_GAUGE, "storygate_tls_certificate_expiry_timestamp_seconds",
+                            "notAfter of the serving certificate in use, in seconds since the epoch.", NULL, NULL, 0);
     if (s->admission_requests == NULL || reads == NULL || read_errors == NULL || conns == NULL || panics == NULL ||
-        sg_metric_with(panics, NULL) == NULL)
+        rejected == NULL || timeouts == NULL || expiry == NULL || sg_metric_with(panics, NULL) == NULL)
         return sg_error_set(err, SG_EINVALID, "cannot register http metrics");
     s->cert_reads = sg_metric_with(reads, NULL);
     s->cert_read_errors = sg_metric_with(read_errors, NULL);
-    s->open_connections = sg_metric_with(conns, NULL);
+    s->cert_expiry = sg_metric_with(expiry, NULL);
+    s->connections_gauge = sg_metric_with(conns, NULL);
+    s->rejected_limit = sg_metric_with4(rejected, "max_connections", NULL, NULL, NULL);
+    s->rejected_reset_flood = sg_metric_with4(rejected, "http2_reset_flood", NULL, NULL, NULL);
+    s->request_timeouts = sg_metric_with(timeouts, NULL);
 
     size_t slot = 0;
     if ((rc = add_webhook(s, slot++, c->admission.webhook_path_validate, SG_ADMISSION_VALIDATE, err)) < 0 ||

@@ -34,6 +34,17 @@ typedef struct st_sg_http__tls_t {
     int warned;
 } sg_http__tls_t;
 
+/* Per-connection guard state, owned by the socket (freed by its on_close callback). `orig_read` is h2o's HTTP/2 read
+ * callback once the frame tap is installed in front of it. */
+typedef struct st_sg_http__conn_t {
+    sg_http_thread_t *thread;
+    h2o_socket_cb orig_read;
+    uint64_t window_start; /* loop time (ms) at which the current one-second reset window began */
+    uint64_t last_request; /* loop time (ms) of the accept, the last HTTP/2 request or the last sweep seeing a stream */
+    uint32_t resets;       /* RST_STREAM frames received in that window */
+    uint8_t flooded;       /* over the reset budget: requests are refused until the connection closes */
+} sg_http__conn_t;
+
 /* Webhook metrics of one route, looked up once. */
 typedef struct st_sg_http__webhook_t {
     sg_http_server_t *server;
@@ -65,9 +76,9 @@ struct st_sg_http_thread_t {
     h2o_socket_t *metrics_listener;
     int listen_fd;
     int metrics_fd;
-    int paused; /* accepting stopped at http.maxConnections */
-    h2o_timeout_t resume_timeout;
-    h2o_timeout_entry_t resume_entry;
+    uint64_t last_reject_log, last_flood_log, last_timeout_log; /* loop times (ms) of rate-limited warnings */
+    h2o_timeout_t sweep_timeout; /* once a second: HTTP/2 request deadlines, reset-budget taps */
+    h2o_timeout_entry_t sweep_entry;
     h2o_multithread_receiver_t control;
     SSL_CTX *ssl_ctx;
     unsigned ssl_generation;
@@ -103,11 +114,12 @@ struct st_sg_http_server_t {
     struct {
         sg_http_reload_cb cb;
         void *data;
-    } reload_hooks[8];
-    size_t nreload_hooks;
+    } reload_hooks[8], shutdown_hooks[8];
+    size_t nreload_hooks, nshutdown_hooks;
     sg_metric_t *admission_requests; /* storygate_admission_requests_total */
     sg_metric_t *webhook_requests;   /* controller_runtime_webhook_requests_total */
-    sg_series_t *cert_reads, *cert_read_errors, *open_connections;
+    sg_series_t *cert_reads, *cert_read_errors, *cert_expiry, *connections_gauge;
+    sg_series_t *rejected_limit, *rejected_reset_flood, *request_timeouts;
 };
 
 /** Builds an SSL_CTX from the configured files (TLS >= min version, AEAD ciphers, ALPN). */
@@ -122,6 +134,19 @@ void sg_http__tls_serial(SSL_CTX *ctx, char *serial, size_t size);
 void sg_http__tls_dispose(sg_http_server_t *s);
 /** The context new connections on `thr` should use (refreshing the thread's reference after a reload). */
 SSL_CTX *sg_http__tls_for_thread(sg_http_server_t *s, sg_http_thread_t *thr);
+
+/** Tracks a freshly accepted socket: counts it, applies http.maxConnections (closing it and returning 0 when over the
+ * limit) and attaches its guard state. Returns 1 when the socket may be handed to h2o. */
+int sg_http__guard_accept(sg_http_thread_t *thr, h2o_socket_t *sock, int limited);
+/** Installs the HTTP/2 frame tap on the connection of `req` if it is not there yet; returns 1 when the connection is
+ * over its reset budget and the request must be refused. Called for HTTP/2 requests only. */
+int sg_http__guard_h2_request(h2o_req_t *req);
+/** Starts the once-a-second sweep on a loop thread. */
+void sg_http__guard_start(sg_http_thread_t *thr);
+/** Stops the sweep (before the loop exits). */
+void sg_http__guard_stop(sg_http_thread_t *thr);
+/** Counts RST_STREAM frames among the complete HTTP/2 frames at the start of `p`. Exposed for tests. */
+uint32_t sg_http__count_resets(const uint8_t *p, size_t len);
 
 /** Registers the built-in routes and webhook metrics. */
 int sg_http__builtin_routes(sg_http_server_t *s, sg_error_t *err);

@@ -39,6 +39,13 @@ int sg_http__dispatch(h2o_handler_t *self, h2o_req_t *req)
     h2o_iovec_t path = req->path_normalized;
     int path_matched = 0;
 
+    if (req->version >= 0x200 && sg_http__guard_h2_request(req)) {
+        /* Over the stream-reset budget: answer without running a handler; the connection is closed shortly. */
+        static const char body[] = "{\"error\":\"too many stream resets\"}\n";
+        sg_http_send(req, 429, "application/json", body, sizeof(body) - 1);
+        return 0;
+    }
+
     for (size_t i = 0; i < s->nroutes; i++) {
         const sg_http__route_t *r = &s->routes[i];
         if (on_metrics ? !(r->flags & (SG_HTTP_ON_METRICS | SG_HTTP_ONLY_METRICS)) : (r->flags & SG_HTTP_ONLY_METRICS))
@@ -82,6 +89,8 @@ static const char *reason_phrase(int status)
         return "Method Not Allowed";
     case 413:
         return "Payload Too Large";
+    case 429:
+        return "Too Many Requests";
     case 500:
         return "Internal Server Error";
     case 503:

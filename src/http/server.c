@@ -1,12 +1,14 @@
-/* Server lifecycle: h2o configuration, listeners (one SO_REUSEPORT socket per loop thread), accepting with a bounded
- * connection count, and the control thread that handles signals, certificate polling and graceful shutdown.
+/* Server lifecycle: h2o configuration, listeners (one SO_REUSEPORT socket per loop thread), accepting (the guards in
+ * guard.c bound the connection count), and the control thread that handles signals, certificate polling and graceful
+ * shutdown.
  *
  * DESIGN. Each loop thread owns an h2o context, its listening socket and a reference to the current TLS context; it
  * never blocks. The thread that calls sg_http_server_run becomes the control thread: it waits for signals with
  * sigtimedwait (so no handler code runs in signal context), polls the certificate files once a second, and on SIGTERM
- * marks the server unready, asks every loop to close its listener and send GOAWAY / close idle HTTP/1 connections, then
- * waits for the in-flight requests to finish before asking the loops to exit. Loops learn about these steps from
- * atomic flags and an empty h2o_multithread message that wakes them. */
+ * marks the server unready, waits http.shutdownDelaySeconds, asks every loop to close its listener and to send GOAWAY
+ * (HTTP/1.1 responses then carry "Connection: close"), waits for the in-flight requests to finish, runs the shutdown
+ * hooks and asks the loops to exit. Loops learn about these steps from atomic flags and an empty h2o_multithread
+ * message that wakes them. */
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -28,54 +30,17 @@
 
 /* ---- accepting -------------------------------------------------------------------------------------------- */
 
-static void on_socket_close(void *data)
-{
-    sg_http_server_t *s = data;
-    atomic_fetch_sub_explicit(&s->connections, 1, memory_order_relaxed);
-}
-
-static void on_accept(h2o_socket_t *listener, const char *err);
-
-static void on_resume(h2o_timeout_entry_t *entry)
-{
-    sg_http_thread_t *thr = H2O_STRUCT_FROM_MEMBER(sg_http_thread_t, resume_entry, entry);
-    sg_http_server_t *s = thr->server;
-    if (thr->listener == NULL)
-        return;
-    if (atomic_load(&s->connections) < (long)s->config->http.max_connections) {
-        thr->paused = 0;
-        h2o_socket_read_start(thr->listener, on_accept);
-    } else {
-        h2o_timeout_link(thr->loop, &thr->resume_timeout, &thr->resume_entry);
-    }
-}
-
-static void pause_accepting(sg_http_thread_t *thr)
-{
-    if (thr->paused)
-        return;
-    thr->paused = 1;
-    h2o_socket_read_stop(thr->listener);
-    h2o_timeout_link(thr->loop, &thr->resume_timeout, &thr->resume_entry);
-}
-
 static void accept_some(sg_http_thread_t *thr, h2o_socket_t *listener, h2o_accept_ctx_t *actx, int limited)
 {
-    sg_http_server_t *s = thr->server;
+    /* A bounded batch per wake-up keeps one busy listener from starving the connections of this loop. */
     for (int i = 0; i < 16; i++) {
-        if (limited &&
-            atomic_load_explicit(&s->connections, memory_order_relaxed) >= (long)s->config->http.max_connections) {
-            pause_accepting(thr);
-            return;
-        }
         h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
         if (sock == NULL)
             return;
-        atomic_fetch_add_explicit(&s->connections, 1, memory_order_relaxed);
-        sock->on_close.cb = on_socket_close;
-        sock->on_close.data = s;
+        if (!sg_http__guard_accept(thr, sock, limited))
+            continue;
         if (limited)
-            actx->ssl_ctx = sg_http__tls_for_thread(s, thr);
+            actx->ssl_ctx = sg_http__tls_for_thread(thr->server, thr);
         h2o_accept(actx, sock);
     }
 }
@@ -107,8 +72,6 @@ static void stop_accepting(sg_http_thread_t *thr)
 {
     if (thr->listener == NULL)
         return;
-    if (h2o_timeout_is_linked(&thr->resume_entry))
-        h2o_timeout_unlink(&thr->resume_entry);
     h2o_socket_read_stop(thr->listener);
     h2o_socket_close(thr->listener);
     thr->listener = NULL;
@@ -122,8 +85,7 @@ static void *thread_main(void *arg)
     thr->loop = h2o_evloop_create();
     h2o_context_init(&thr->ctx, thr->loop, &s->globalconf);
     h2o_multithread_register_receiver(thr->ctx.queue, &thr->control, on_control);
-    h2o_timeout_init(thr->loop, &thr->resume_timeout, 100);
-    thr->resume_entry.cb = on_resume;
+    sg_http__guard_start(thr);
 
     thr->accept_ctx.ctx = &thr->ctx;
     thr->accept_ctx.hosts = s->globalconf.hosts;
@@ -147,6 +109,7 @@ static void *thread_main(void *arg)
             stop_accepting(thr);
     }
     stop_accepting(thr);
+    sg_http__guard_stop(thr);
     if (thr->metrics_listener != NULL) {
         h2o_socket_read_stop(thr->metrics_listener);
         h2o_socket_close(thr->metrics_listener);
@@ -306,7 +269,11 @@ int sg_http_server_new(sg_http_server_t **out, const sg_config_t *cfg, sg_metric
      * answers as controller-runtime does. */
     s->globalconf.max_request_entity_size = cfg->http.max_body_bytes;
     s->globalconf.handshake_timeout = (uint64_t)cfg->http.handshake_timeout_seconds * 1000;
-    s->globalconf.http1.req_timeout = (uint64_t)cfg->http.idle_timeout_seconds * 1000;
+    /* h2o 2.2 has one HTTP/1.1 timer for keep-alive idle time and for the arrival of a request's headers and body. */
+    unsigned req_timeout = cfg->http.request_timeout_seconds < cfg->http.idle_timeout_seconds
+                               ? cfg->http.request_timeout_seconds
+                               : cfg->http.idle_timeout_seconds;
+    s->globalconf.http1.req_timeout = (uint64_t)req_timeout * 1000;
     s->globalconf.http2.idle_timeout = (uint64_t)cfg->http.idle_timeout_seconds * 1000;
     s->globalconf.http2.graceful_shutdown_timeout = (uint64_t)cfg->http.shutdown_timeout_seconds * 1000;
     s->hostconf = h2o_config_register_host(&s->globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
@@ -336,6 +303,16 @@ int sg_http_server_on_reload(sg_http_server_t *s, sg_http_reload_cb cb, void *da
     s->reload_hooks[s->nreload_hooks].cb = cb;
     s->reload_hooks[s->nreload_hooks].data = data;
     s->nreload_hooks++;
+    return SG_OK;
+}
+
+int sg_http_server_on_shutdown(sg_http_server_t *s, sg_http_shutdown_cb cb, void *data)
+{
+    if (s->nshutdown_hooks >= sizeof(s->shutdown_hooks) / sizeof(s->shutdown_hooks[0]))
+        return SG_ELIMIT;
+    s->shutdown_hooks[s->nshutdown_hooks].cb = cb;
+    s->shutdown_hooks[s->nshutdown_hooks].data = data;
+    s->nshutdown_hooks++;
     return SG_OK;
 }
 
@@ -458,6 +435,8 @@ int sg_http_server_run(sg_http_server_t *s, sg_error_t *err)
         sg_log_info("draining", "inFlight", SG_LOG_I64, (long long)atomic_load(&s->in_flight), "connections",
                     SG_LOG_I64, (long long)atomic_load(&s->connections), NULL);
         drain(s, &set);
+        for (size_t i = 0; i < s->nshutdown_hooks; i++)
+            s->shutdown_hooks[i].cb(s->shutdown_hooks[i].data);
     }
     atomic_store(&s->ready, 0);
     atomic_store(&s->stop_requested, 2);

@@ -5,8 +5,10 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <storygate/log.h>
 
@@ -36,6 +38,48 @@ static int readable(const char *what, const char *path, sg_error_t *err)
         return sg_error_set(err, SG_EIO, "cannot read %s \"%s\": %s", what, path, strerror(errno));
     fclose(f);
     return SG_OK;
+}
+
+static int cfg_index = -1;
+static pthread_once_t cfg_index_once = PTHREAD_ONCE_INIT;
+
+static void make_cfg_index(void)
+{
+    cfg_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+}
+
+/* 1 when `name` is the subject CN of `x` or (wildcards in the certificate not honoured) one of its SAN DNS names. */
+static int cert_has_name(X509 *x, const char *name, size_t len)
+{
+    if (X509_check_host(x, name, len, X509_CHECK_FLAG_NO_WILDCARDS | X509_CHECK_FLAG_NEVER_CHECK_SUBJECT, NULL) == 1)
+        return 1;
+    X509_NAME *subject = X509_get_subject_name(x);
+    for (int i = -1; (i = X509_NAME_get_index_by_NID(subject, NID_commonName, i)) >= 0;) {
+        ASN1_STRING *cn = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, i));
+        if ((size_t)ASN1_STRING_length(cn) == len && memcmp(ASN1_STRING_get0_data(cn), name, len) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* tls.clientAllowedNames: after the chain verified, the client's own certificate must carry one of the names. */
+static int verify_client_name(int ok, X509_STORE_CTX *store)
+{
+    if (!ok || X509_STORE_CTX_get_error_depth(store) != 0)
+        return ok;
+    SSL *ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
+    const sg_config_t *cfg = ssl != NULL ? SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), cfg_index) : NULL;
+    X509 *x = X509_STORE_CTX_get_current_cert(store);
+    if (cfg == NULL || cfg->tls.client_allowed_names == NULL)
+        return 1;
+    for (const char *p = cfg->tls.client_allowed_names; *p != '\0';) {
+        size_t n = strcspn(p, ",");
+        if (x != NULL && cert_has_name(x, p, n))
+            return 1;
+        p += n + (p[n] == ',');
+    }
+    X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
+    return 0;
 }
 
 int sg_http__tls_build(SSL_CTX **out, const sg_config_t *cfg, sg_error_t *err)
@@ -91,7 +135,14 @@ int sg_http__tls_build(SSL_CTX **out, const sg_config_t *cfg, sg_error_t *err)
             goto fail;
         }
         SSL_CTX_set_client_CA_list(ctx, names);
-        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+        pthread_once(&cfg_index_once, make_cfg_index);
+        if (cfg->tls.client_allowed_names != NULL &&
+            (cfg_index < 0 || !SSL_CTX_set_ex_data(ctx, cfg_index, (void *)cfg))) {
+            rc = sg_error_set(err, SG_ENOMEM, "cannot configure tls.clientAllowedNames");
+            goto fail;
+        }
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+                           cfg->tls.client_allowed_names != NULL ? verify_client_name : NULL);
     }
     static const unsigned char sid_ctx[] = "storygate";
     SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof(sid_ctx) - 1);
@@ -101,6 +152,16 @@ int sg_http__tls_build(SSL_CTX **out, const sg_config_t *cfg, sg_error_t *err)
 fail:
     SSL_CTX_free(ctx);
     return rc;
+}
+
+/* notAfter of the context's certificate in seconds since the epoch, or 0. */
+static double not_after(SSL_CTX *ctx)
+{
+    X509 *x = SSL_CTX_get0_certificate(ctx);
+    struct tm tm;
+    if (x == NULL || ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) != 1)
+        return 0;
+    return (double)timegm(&tm);
 }
 
 void sg_http__tls_serial(SSL_CTX *ctx, char *serial, size_t size)
@@ -158,6 +219,7 @@ static int install(sg_http_server_t *s, sg_error_t *err)
         sg_series_inc(s->cert_read_errors);
         return rc;
     }
+    sg_series_set(s->cert_expiry, not_after(ctx));
     SSL_CTX_free(old);
     if (old != NULL) { /* the first load is reported by the "listening" line */
         char serial[128];

@@ -10,7 +10,7 @@ sg_json_t *sg_json_getn(const sg_json_t *obj, const char *key, size_t key_len)
         return NULL;
     const sg_json_member_t *m = obj->u.object.members;
     for (size_t i = 0; i < obj->u.object.len; i++)
-        if (m[i].key_len == key_len && memcmp(m[i].key, key, key_len) == 0)
+        if (m[i].key_len == key_len && (key_len == 0 || (m[i].key[0] == key[0] && memcmp(m[i].key, key, key_len) == 0)))
             return m[i].value;
     return NULL;
 }

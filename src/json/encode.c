@@ -61,9 +61,22 @@ static size_t put_escape(char *dst, unsigned char c)
     return 6;
 }
 
+/* One byte, without a call when the buffer has room (the encoders write many). */
+static inline void put1(sg_buf_t *out, char c)
+{
+    if (out->len + 1 < out->cap && !out->oom) {
+        out->base[out->len++] = c;
+        out->base[out->len] = '\0';
+    } else {
+        sg_buf_putc(out, c);
+    }
+}
+
 /* Room for the worst case (every byte escaped as six) plus the quotes; NULL when out of memory. */
 static char *reserve_string(sg_buf_t *out, size_t len)
 {
+    if (len <= (SIZE_MAX - 2) / 6 && !out->oom && out->cap - out->len > len * 6 + 2)
+        return out->base + out->len;
     if (len > (SIZE_MAX - 2) / 6 || sg_buf_reserve(out, len * 6 + 2) != SG_OK) {
         out->oom = 1;
         return NULL;
@@ -155,25 +168,25 @@ static void encode_compact(sg_buf_t *out, const sg_json_t *v)
         sg_json_write_string(out, v->u.string.ptr, v->u.string.len);
         break;
     case SG_JSON_ARRAY:
-        sg_buf_putc(out, '[');
+        put1(out, '[');
         for (size_t i = 0; i < v->u.array.len; i++) {
             if (i > 0)
-                sg_buf_putc(out, ',');
+                put1(out, ',');
             encode_compact(out, v->u.array.items[i]);
         }
-        sg_buf_putc(out, ']');
+        put1(out, ']');
         break;
     case SG_JSON_OBJECT:
-        sg_buf_putc(out, '{');
+        put1(out, '{');
         for (size_t i = 0; i < v->u.object.len; i++) {
             const sg_json_member_t *m = &v->u.object.members[i];
             if (i > 0)
-                sg_buf_putc(out, ',');
+                put1(out, ',');
             sg_json_write_string(out, m->key, m->key_len);
-            sg_buf_putc(out, ':');
+            put1(out, ':');
             encode_compact(out, m->value);
         }
-        sg_buf_putc(out, '}');
+        put1(out, '}');
         break;
     }
 }
@@ -203,19 +216,19 @@ static void encode_go(sg_buf_t *out, const sg_json_t *v)
 {
     switch (v->type) {
     case SG_JSON_NUMBER:
-        sg_json_write_go_number(out, v->u.number.value);
+        sg_json__write_go_number_lexeme(out, v->u.number.value, v->u.number.text, v->u.number.text_len);
         break;
     case SG_JSON_STRING:
         write_go_string(out, v->u.string.ptr, v->u.string.len);
         break;
     case SG_JSON_ARRAY:
-        sg_buf_putc(out, '[');
+        put1(out, '[');
         for (size_t i = 0; i < v->u.array.len; i++) {
             if (i > 0)
-                sg_buf_putc(out, ',');
+                put1(out, ',');
             encode_go(out, v->u.array.items[i]);
         }
-        sg_buf_putc(out, ']');
+        put1(out, ']');
         break;
     case SG_JSON_OBJECT: {
         size_t n = v->u.object.len;
@@ -240,15 +253,15 @@ static void encode_go(sg_buf_t *out, const sg_json_t *v)
                 order[j] = m;
             }
         }
-        sg_buf_putc(out, '{');
+        put1(out, '{');
         for (size_t i = 0; i < n; i++) {
             if (i > 0)
-                sg_buf_putc(out, ',');
+                put1(out, ',');
             write_go_string(out, order[i]->key, order[i]->key_len);
-            sg_buf_putc(out, ':');
+            put1(out, ':');
             encode_go(out, order[i]->value);
         }
-        sg_buf_putc(out, '}');
+        put1(out, '}');
         if (order != local)
             free(order);
         break;

@@ -47,6 +47,10 @@ size_t sg_json__utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
 /** strtod in the C locale (correctly rounded in glibc). */
 double sg_json__strtod(const char *s, size_t len);
 
+/** sg_json_write_go_number for a value correctly rounded from the lexeme `text[0..len)` (a parsed number's text),
+ * which short lexemes let skip the shortest-digits search; the output is the same. `text` may be NULL. */
+int sg_json__write_go_number_lexeme(sg_buf_t *out, double v, const char *text, size_t len);
+
 /** Appends a JSON Pointer path segment ('/' + escaped token) to a bounded C string buffer. */
 void sg_json__path_append(char *path, size_t cap, const char *tok, size_t len);
 

@@ -112,7 +112,65 @@ static void shortest(digits_t *out, double v)
         out->n--;
 }
 
-int sg_json_write_go_number(sg_buf_t *out, double v)
+/* The digits of a number's source lexeme when it has at most 15 significant digits; 0 when it has more or does not
+ * follow the JSON number grammar. For a normal float64 correctly rounded from such a lexeme, those digits (trailing
+ * zeros dropped) are the shortest round trip: the read-back interval holds at most one 15-digit decimal (see
+ * shortest), and the lexeme padded to 15 digits is in it. This spares the printf/strtod search for parsed values. */
+static int lexeme_digits(digits_t *c, const char *s, size_t len)
+{
+    size_t i = s[0] == '-';
+    long k = 0, k0 = -1, intlen = 0, zeros = 0, e = 0;
+    int n = 0;
+    if (i == len || s[i] < '0' || s[i] > '9' || (s[i] == '0' && i + 1 < len && s[i + 1] >= '0' && s[i + 1] <= '9'))
+        return 0;
+    for (int frac = 0; frac < 2; frac++) {
+        size_t start = i;
+        for (; i < len && s[i] >= '0' && s[i] <= '9'; i++, k++) {
+            if (s[i] == '0') {
+                zeros += k0 >= 0;
+                continue;
+            }
+            if (k0 < 0)
+                k0 = k;
+            if (n + zeros >= 15)
+                return 0;
+            while (zeros > 0)
+                c->d[n++] = '0', zeros--;
+            c->d[n++] = s[i];
+        }
+        if (frac == 1 && i == start)
+            return 0;
+        if (frac == 0) {
+            intlen = k;
+            if (i == len || s[i] != '.')
+                break;
+            i++;
+        }
+    }
+    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+        int neg = 0;
+        i++;
+        if (i < len && (s[i] == '+' || s[i] == '-'))
+            neg = s[i++] == '-';
+        if (i == len || s[i] < '0' || s[i] > '9')
+            return 0;
+        for (; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+            if (e < 100000)
+                e = e * 10 + (s[i] - '0');
+        if (neg)
+            e = -e;
+    }
+    if (i != len || k0 < 0)
+        return 0;
+    e += intlen - 1 - k0;
+    if (e < -400 || e > 400)
+        return 0;
+    c->n = n;
+    c->exp = (int)e;
+    return 1;
+}
+
+static int write_number(sg_buf_t *out, double v, const char *text, size_t text_len)
 {
     char tmp[400];
     size_t w = 0;
@@ -134,7 +192,9 @@ int sg_json_write_go_number(sg_buf_t *out, double v)
     }
     double a = fabs(v);
     digits_t d;
-    shortest(&d, a);
+    if (text == NULL || text_len == 0 || a < 2.2250738585072014e-308 || (text[0] == '-') != (v < 0) ||
+        !lexeme_digits(&d, text, text_len))
+        shortest(&d, a);
     if (v < 0)
         tmp[w++] = '-';
     if (a < 1e-6 || a >= 1e21) {
@@ -144,7 +204,15 @@ int sg_json_write_go_number(sg_buf_t *out, double v)
             memcpy(tmp + w, d.d + 1, (size_t)d.n - 1);
             w += (size_t)d.n - 1;
         }
-        w += (size_t)snprintf(tmp + w, sizeof(tmp) - w, "e%c%d", d.exp < 0 ? '-' : '+', d.exp < 0 ? -d.exp : d.exp);
+        /* |exp| <= 324 */
+        int x = d.exp < 0 ? -d.exp : d.exp;
+        tmp[w++] = 'e';
+        tmp[w++] = d.exp < 0 ? '-' : '+';
+        if (x >= 100)
+            tmp[w++] = (char)('0' + x / 100);
+        if (x >= 10)
+            tmp[w++] = (char)('0' + x / 10 % 10);
+        tmp[w++] = (char)('0' + x % 10);
     } else if (d.exp >= 0) {
         /* exp <= 20 here: integer digits, zero padding, then any fraction */
         for (int i = 0; i <= d.exp; i++)
@@ -164,4 +232,14 @@ int sg_json_write_go_number(sg_buf_t *out, double v)
         w += (size_t)d.n;
     }
     return sg_buf_append(out, tmp, w);
+}
+
+int sg_json_write_go_number(sg_buf_t *out, double v)
+{
+    return write_number(out, v, NULL, 0);
+}
+
+int sg_json__write_go_number_lexeme(sg_buf_t *out, double v, const char *text, size_t len)
+{
+    return write_number(out, v, text, len);
 }

@@ -104,8 +104,4 @@ void sg_kube__unsubscribe(sg_store_t *store, sg_store_subscriber_cb cb, void *ct
 /** Stops the informer threads (store close). */
 void sg_kube__informer_stop(sg_kube__store_t *s);
 
-/** Appends to a list (copies the bytes) and fixes the item pointers once the list is complete. */
-int sg_kube__list_push(sg_store_list_t *l, const char *json, size_t len, uint64_t rv);
-void sg_kube__list_finish(sg_store_list_t *l);
-
 #endif

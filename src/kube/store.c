@@ -32,18 +32,6 @@ static int check_kind(sg_store_kind_t kind, sg_error_t *err)
     return (unsigned)kind < SG_KIND__COUNT ? SG_OK : sg_error_set(err, SG_EINVALID, "unknown kind %d", (int)kind);
 }
 
-static int check_name(const char *what, const char *s, sg_error_t *err)
-{
-    if (s == NULL || s[0] == '\0')
-        return sg_error_set(err, SG_EINVALID, "%s is required", what);
-    size_t n = strlen(s);
-    if (n > SG_STORE_NAME_MAX)
-        return sg_error_set(err, SG_EINVALID, "%s is longer than %d bytes", what, SG_STORE_NAME_MAX);
-    if (memchr(s, '/', n) != NULL)
-        return sg_error_set(err, SG_EINVALID, "%s must not contain '/'", what);
-    return SG_OK;
-}
-
 int sg_kube_collection_path(sg_buf_t *out, sg_store_kind_t kind, const char *ns)
 {
     if ((unsigned)kind >= SG_KIND__COUNT)
@@ -119,8 +107,8 @@ static int k_get(sg_store_t *store, sg_buf_t *out, uint64_t *rv, sg_store_kind_t
 {
     sg_kube__store_t *s = ks(store);
     int rc;
-    if ((rc = check_kind(kind, err)) != SG_OK || (rc = check_name("namespace", ns, err)) != SG_OK ||
-        (rc = check_name("name", name, err)) != SG_OK)
+    if ((rc = check_kind(kind, err)) != SG_OK || (rc = sg_store_check_name("namespace", ns, err)) != SG_OK ||
+        (rc = sg_store_check_name("name", name, err)) != SG_OK)
         return rc;
     sg_buf_t path = SG_BUF_INIT;
     sg_kube_response_t resp;
@@ -175,7 +163,7 @@ static int k_create(sg_store_t *store, sg_buf_t *out, sg_store_kind_t kind, cons
 {
     sg_kube__store_t *s = ks(store);
     int rc;
-    if ((rc = check_kind(kind, err)) != SG_OK || (rc = check_name("namespace", ns, err)) != SG_OK)
+    if ((rc = check_kind(kind, err)) != SG_OK || (rc = sg_store_check_name("namespace", ns, err)) != SG_OK)
         return rc;
     sg_arena_t arena;
     sg_arena_init(&arena, 0);
@@ -286,10 +274,10 @@ static int k_update(sg_store_t *store, sg_buf_t *out, sg_store_kind_t kind, cons
                     const sg_store_write_opts_t *opts, sg_error_t *err)
 {
     int rc;
-    if ((rc = check_kind(kind, err)) != SG_OK || (rc = check_name("namespace", ns, err)) != SG_OK)
+    if ((rc = check_kind(kind, err)) != SG_OK || (rc = sg_store_check_name("namespace", ns, err)) != SG_OK)
         return rc;
     const char *name = sg_json_string(sg_json_path(obj, "metadata.name"), NULL);
-    if ((rc = check_name("metadata.name", name, err)) != SG_OK)
+    if ((rc = sg_store_check_name("metadata.name", name, err)) != SG_OK)
         return rc;
     return write_loop(ks(store), out, kind, ns, name, obj, NULL, NULL, opts, err);
 }
@@ -298,8 +286,8 @@ static int k_update_status(sg_store_t *store, sg_buf_t *out, sg_store_kind_t kin
                            const sg_json_t *status, const sg_store_write_opts_t *opts, sg_error_t *err)
 {
     int rc;
-    if ((rc = check_kind(kind, err)) != SG_OK || (rc = check_name("namespace", ns, err)) != SG_OK ||
-        (rc = check_name("name", name, err)) != SG_OK)
+    if ((rc = check_kind(kind, err)) != SG_OK || (rc = sg_store_check_name("namespace", ns, err)) != SG_OK ||
+        (rc = sg_store_check_name("name", name, err)) != SG_OK)
         return rc;
     return write_loop(ks(store), out, kind, ns, name, NULL, status, "status", opts, err);
 }
@@ -309,8 +297,8 @@ static int k_remove(sg_store_t *store, sg_buf_t *out, sg_store_kind_t kind, cons
 {
     sg_kube__store_t *s = ks(store);
     int rc;
-    if ((rc = check_kind(kind, err)) != SG_OK || (rc = check_name("namespace", ns, err)) != SG_OK ||
-        (rc = check_name("name", name, err)) != SG_OK)
+    if ((rc = check_kind(kind, err)) != SG_OK || (rc = sg_store_check_name("namespace", ns, err)) != SG_OK ||
+        (rc = sg_store_check_name("name", name, err)) != SG_OK)
         return rc;
     sg_buf_t path = SG_BUF_INIT, body = SG_BUF_INIT, before = SG_BUF_INIT;
     sg_kube_response_t resp;
@@ -339,32 +327,6 @@ cleanup:
     sg_buf_dispose(&body);
     sg_buf_dispose(&before);
     return rc;
-}
-
-int sg_kube__list_push(sg_store_list_t *l, const char *json, size_t len, uint64_t rv)
-{
-    if (l->len == l->_cap) {
-        size_t cap = l->_cap ? l->_cap * 2 : 16;
-        sg_store_item_t *items = realloc(l->items, cap * sizeof(*items));
-        if (items == NULL)
-            return SG_ENOMEM;
-        l->items = items;
-        l->_cap = cap;
-    }
-    /* Offsets until the storage stops moving (sg_kube__list_finish). */
-    l->items[l->len].json = (const char *)(uintptr_t)l->_data.len;
-    l->items[l->len].len = len;
-    l->items[l->len].resource_version = rv;
-    if (sg_buf_append(&l->_data, json, len) != 0 || sg_buf_putc(&l->_data, '\0') != 0)
-        return SG_ENOMEM;
-    l->len++;
-    return SG_OK;
-}
-
-void sg_kube__list_finish(sg_store_list_t *l)
-{
-    for (size_t i = 0; i < l->len; i++)
-        l->items[i].json = l->_data.base + (uintptr_t)l->items[i].json;
 }
 
 #define LIST_PAGE 500
@@ -428,7 +390,7 @@ int sg_kube__store_list(sg_kube__store_t *s, sg_store_list_t *out, sg_store_kind
             if (it->raw == NULL || it->type != SG_JSON_OBJECT)
                 continue;
             uint64_t rv = sg_kube__parse_rv(sg_json_path(it, "metadata.resourceVersion"));
-            if ((rc = sg_kube__list_push(out, it->raw, it->raw_len, rv)) != SG_OK)
+            if ((rc = sg_store_list_push(out, it->raw, it->raw_len, rv)) != SG_OK)
                 break;
         }
         sg_buf_reset(&cont);
@@ -443,7 +405,7 @@ int sg_kube__store_list(sg_kube__store_t *s, sg_store_list_t *out, sg_store_kind
         if (cont.len == 0 || (limit > 0 && out->len >= limit))
             break;
     }
-    sg_kube__list_finish(out);
+    sg_store_list_finish(out);
     sg_kube__store_saw_rv(s, out->resource_version);
     sg_kube_response_dispose(&resp);
     sg_buf_dispose(&path);
@@ -457,7 +419,7 @@ static int k_list(sg_store_t *store, sg_store_list_t *out, sg_store_kind_t kind,
     if (check_kind(kind, err) != SG_OK)
         return SG_EINVALID;
     if (ns != NULL && ns[0] != '\0') {
-        int rc = check_name("namespace", ns, err);
+        int rc = sg_store_check_name("namespace", ns, err);
         if (rc != SG_OK)
             return rc;
     }

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <storygate/utf8.h>
+
 #include "internal.h"
 
 static const char hexdigits[] = "0123456789abcdef";
@@ -62,34 +64,6 @@ int sg_log__line_raw(sg_log_line_t *l, const char *s, size_t n)
     return 0;
 }
 
-/* Length of the well-formed UTF-8 sequence at `s` (RFC 3629: no overlongs, surrogates or > U+10FFFF), 0 if none. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    if (c < 0x80)
-        return 1;
-    if (c < 0xC2 || c > 0xF4)
-        return 0;
-    size_t len = c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-    if (n < len)
-        return 0;
-    unsigned lo = 0x80, hi = 0xBF;
-    if (c == 0xE0)
-        lo = 0xA0;
-    else if (c == 0xED)
-        hi = 0x9F;
-    else if (c == 0xF0)
-        lo = 0x90;
-    else if (c == 0xF4)
-        hi = 0x8F;
-    if (s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < len; i++)
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-    return len;
-}
-
 /* Appends as much of the run [s, s+n) of plain UTF-8 as fits, cut before a character boundary. */
 static int put_run(sg_log_line_t *l, const char *s, size_t n)
 {
@@ -118,7 +92,7 @@ int sg_log__line_str(sg_log_line_t *l, const char *s, size_t n)
             i++;
             continue;
         }
-        size_t k = c >= 0x80 ? utf8_seq(u + i, n - i) : 0;
+        size_t k = c >= 0x80 ? sg_utf8_seq_len(u + i, n - i) : 0;
         if (k > 0) {
             i += k;
             continue;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include <storygate/error.h>
+#include <storygate/utf8.h>
 
 #include "internal.h"
 
@@ -270,39 +271,15 @@ static int rehash(sg_metric_t *m)
     return 0;
 }
 
-static size_t utf8_seq(const unsigned char *s)
-{
-    unsigned c = s[0];
-    if (c < 0x80)
-        return 1;
-    if (c < 0xC2 || c > 0xF4)
-        return 0;
-    size_t len = c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-    unsigned lo = 0x80, hi = 0xBF;
-    if (c == 0xE0)
-        lo = 0xA0;
-    else if (c == 0xED)
-        hi = 0x9F;
-    else if (c == 0xF0)
-        lo = 0x90;
-    else if (c == 0xF4)
-        hi = 0x8F;
-    if (s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < len; i++)
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-    return len;
-}
-
 /* A label value fit for exposition: at most SG_METRICS_LABEL_MAX bytes of valid UTF-8 (U+FFFD for bad bytes).
  * Returns `v` itself when already fine, else a heap copy in *owned. */
 static const char *clean_value(const char *v, char **owned)
 {
     *owned = NULL;
-    size_t i = 0;
+    const unsigned char *u = (const unsigned char *)v;
+    size_t len = strlen(v), i = 0;
     while (v[i] != '\0' && i < SG_METRICS_LABEL_MAX) {
-        size_t k = utf8_seq((const unsigned char *)v + i);
+        size_t k = sg_utf8_seq_len(u + i, len - i);
         if (k == 0 || i + k > SG_METRICS_LABEL_MAX)
             break;
         i += k;
@@ -314,7 +291,7 @@ static const char *clean_value(const char *v, char **owned)
         return NULL;
     size_t o = 0;
     for (i = 0; v[i] != '\0';) {
-        size_t k = utf8_seq((const unsigned char *)v + i);
+        size_t k = sg_utf8_seq_len(u + i, len - i);
         const char *src = v + i;
         size_t n = k;
         if (k == 0) {

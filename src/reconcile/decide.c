@@ -253,9 +253,10 @@ static void put_str(sg_buf_t *b, const char *key, sg_span_t v)
     sg_json_write_string(b, v.ptr ? v.ptr : "", v.len);
 }
 
-static void put_ref(sg_buf_t *b, const char *member, const sg_trigger_ref_t *ref)
+/* A reference object, {"name":...} plus whichever of namespace, version and uid are set. */
+static void put_ref_object(sg_buf_t *b, const sg_trigger_ref_t *ref)
 {
-    sg_buf_printf(b, ",\"%s\":{", member);
+    sg_buf_putc(b, '{');
     put_str(b, "name", ref->name);
     if (ref->namespace_.len) {
         sg_buf_putc(b, ',');
@@ -270,6 +271,12 @@ static void put_ref(sg_buf_t *b, const char *member, const sg_trigger_ref_t *ref
         put_str(b, "uid", ref->uid);
     }
     sg_buf_putc(b, '}');
+}
+
+static void put_ref(sg_buf_t *b, const char *member, const sg_trigger_ref_t *ref)
+{
+    sg_buf_printf(b, ",\"%s\":", member);
+    put_ref_object(b, ref);
 }
 
 static int build_run(pass_t *p, sg_buf_t *b, const char *run_name, const char *hash, const sg_json_t *dehydrated)
@@ -288,22 +295,8 @@ static int build_run(pass_t *p, sg_buf_t *b, const char *run_name, const char *h
         sg_buf_putc(b, ',');
         put_str(b, SG_RECONCILE_ANN_INPUT_HASH, sg_span_cstr(hash));
     }
-    sg_buf_puts(b, "}},\"spec\":{\"storyRef\":{");
-    put_str(b, "name", p->t.story_ref.name);
-    const sg_trigger_ref_t *sr = &p->t.story_ref;
-    if (sr->namespace_.len) {
-        sg_buf_putc(b, ',');
-        put_str(b, "namespace", sr->namespace_);
-    }
-    if (sr->version.len) {
-        sg_buf_putc(b, ',');
-        put_str(b, "version", sr->version);
-    }
-    if (sr->uid.len) {
-        sg_buf_putc(b, ',');
-        put_str(b, "uid", sr->uid);
-    }
-    sg_buf_putc(b, '}');
+    sg_buf_puts(b, "}},\"spec\":{\"storyRef\":");
+    put_ref_object(b, &p->t.story_ref);
     if (p->t.impulse_ref.present)
         put_ref(b, "impulseRef", &p->t.impulse_ref);
     if (dehydrated != NULL) {
@@ -620,12 +613,14 @@ create_failed:
     return sg_error_set(p->err, rc, "%s", cerr.message);
 }
 
-int sg_reconcile__decide(sg_reconciler_t *r, const char *ns, const char *name, sg_error_t *err)
+int sg_reconcile__decide(sg_reconciler_t *r, const char *ns, const char *name, int *gone, sg_error_t *err)
 {
     sg_arena_t arena;
     sg_arena_init(&arena, 0);
     sg_buf_t tb = SG_BUF_INIT;
     int rc = sg_store_get(r->opts.store, &tb, NULL, SG_KIND_STORYTRIGGER, ns, name, err);
+    if (gone != NULL)
+        *gone = rc == SG_ENOTFOUND;
     if (rc == SG_ENOTFOUND || rc == SG_EINVALID) {
         rc = SG_OK; /* gone: nothing to decide */
         goto done;

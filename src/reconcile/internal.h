@@ -29,6 +29,8 @@ int sg_rq__add(sg_rq_t *q, const char *key);
 int sg_rq__add_after(sg_rq_t *q, const char *key, double delay);
 /** Adds `key` after its next backoff step (base * 2^(failures-1), capped) and counts a retry. */
 int sg_rq__add_backoff(sg_rq_t *q, const char *key);
+/** As sg_rq__add_backoff while `key` has failed fewer than `max` times; SG_ELIMIT (nothing queued) after that. */
+int sg_rq__add_backoff_upto(sg_rq_t *q, const char *key, int max);
 /** Resets `key`'s failure count. */
 void sg_rq__forget(sg_rq_t *q, const char *key);
 /** Blocks for the next key; returns a heap copy (free it) or NULL after shutdown. */
@@ -114,8 +116,9 @@ void sg_reconcile__nf_fire(sg_reconciler_t *r, const char *story_key);
 /* Result of one pass. */
 typedef enum { SG_RECONCILE__DONE = 0, SG_RECONCILE__RETRY = 1 } sg_reconcile__result_t;
 
-/** One pass of §4.2 for trigger ns/name. Returns SG_OK (decided/skipped/gone) or a negative code to retry. */
-int sg_reconcile__decide(sg_reconciler_t *r, const char *ns, const char *name, sg_error_t *err);
+/** One pass of §4.2 for trigger ns/name. Returns SG_OK (decided/skipped/gone) or a negative code to retry. `*gone`
+ * (may be NULL) is set to 1 when the trigger was not in the store. */
+int sg_reconcile__decide(sg_reconciler_t *r, const char *ns, const char *name, int *gone, sg_error_t *err);
 
 /** Current time as RFC 3339 UTC seconds, and as seconds since the epoch. */
 void sg_reconcile__now(char out[32], double *epoch);

@@ -297,11 +297,18 @@ int sg_rq__add_after(sg_rq_t *q, const char *key, double delay)
 
 int sg_rq__add_backoff(sg_rq_t *q, const char *key)
 {
+    return sg_rq__add_backoff_upto(q, key, 0);
+}
+
+int sg_rq__add_backoff_upto(sg_rq_t *q, const char *key, int max)
+{
     pthread_mutex_lock(&q->mu);
     int rc = SG_OK;
     if (!q->shutdown) {
-        rq_entry_t *e = entry(q, key);
-        if (e == NULL) {
+        rq_entry_t *e = max > 0 ? find(q, key, hash_str(key)) : NULL;
+        if (max > 0 && e != NULL && e->failures >= max) {
+            rc = SG_ELIMIT;
+        } else if ((e = entry(q, key)) == NULL) {
             rc = SG_ELIMIT;
         } else {
             if (e->failures < 64)

@@ -365,15 +365,25 @@ static void *worker(void *arg)
             free(key);
             continue;
         }
+        if (r->opts.may_work != NULL && !r->opts.may_work(r->opts.may_work_ctx)) {
+            sg_rq__done(r->queue, key); /* not ours to decide any more: the next leader's resync covers it */
+            free(key);
+            continue;
+        }
         *slash = '\0';
         sg_series_inc(r->m.active);
         double t0 = mono();
         sg_error_t err = SG_ERROR_INIT;
-        int rc = sg_reconcile__decide(r, key, slash + 1, &err);
+        int gone = 0;
+        int rc = sg_reconcile__decide(r, key, slash + 1, &gone, &err);
         sg_series_observe(r->m.time, mono() - t0);
         sg_series_dec(r->m.active);
         *slash = '/';
-        if (rc == SG_OK) {
+        if (rc == SG_OK && gone && r->opts.notfound_retries > 0 &&
+            sg_rq__add_backoff_upto(r->queue, key, r->opts.notfound_retries) == SG_OK) {
+            /* not stored yet (a hint ahead of the apiserver's write): look again after a backoff step */
+            sg_series_inc(r->m.requeue_after);
+        } else if (rc == SG_OK) {
             sg_rq__forget(r->queue, key);
             sg_series_inc(r->m.success);
         } else {
@@ -447,7 +457,7 @@ void sg_reconciler_free(sg_reconciler_t *r)
 
 int sg_reconciler_reconcile(sg_reconciler_t *r, const char *ns, const char *name, sg_error_t *err)
 {
-    return sg_reconcile__decide(r, ns, name, err);
+    return sg_reconcile__decide(r, ns, name, NULL, err);
 }
 
 int sg_reconciler_wait_idle(sg_reconciler_t *r, int horizon_ms, int timeout_ms)

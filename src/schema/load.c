@@ -405,6 +405,19 @@ void sg_schema_set_free(sg_schema_set_t *s)
     free(s);
 }
 
+/* Loads every CustomResourceDefinition among the parsed documents; other kinds are skipped. */
+static int load_crds(loader_t *l, sg_json_t **docs, size_t ndocs)
+{
+    for (size_t i = 0; i < ndocs; i++) {
+        if (!sg_json_string_eq(sg_json_get(docs[i], "kind"), "CustomResourceDefinition"))
+            continue;
+        int rc = load_crd(l, docs[i]);
+        if (rc < 0)
+            return rc == SG_ENOMEM ? sg_error_set(l->err, SG_ENOMEM, "out of memory") : rc;
+    }
+    return SG_OK;
+}
+
 int sg_schema_set_load_yaml(sg_schema_set_t *s, const char *buf, size_t len, const char *filename, sg_error_t *err)
 {
     sg_json_t **docs = NULL;
@@ -416,13 +429,7 @@ int sg_schema_set_load_yaml(sg_schema_set_t *s, const char *buf, size_t len, con
     l.filename = sg_arena_strndup(&s->arena, l.filename, strlen(l.filename));
     if (l.filename == NULL)
         return sg_error_set(err, SG_ENOMEM, "out of memory");
-    for (size_t i = 0; i < ndocs; i++) {
-        if (!sg_json_string_eq(sg_json_get(docs[i], "kind"), "CustomResourceDefinition"))
-            continue;
-        if ((rc = load_crd(&l, docs[i])) < 0)
-            return rc == SG_ENOMEM ? sg_error_set(err, SG_ENOMEM, "out of memory") : rc;
-    }
-    return SG_OK;
+    return load_crds(&l, docs, ndocs);
 }
 
 int sg_schema_set_load_file(sg_schema_set_t *s, const char *path, sg_error_t *err)
@@ -435,13 +442,7 @@ int sg_schema_set_load_file(sg_schema_set_t *s, const char *path, sg_error_t *er
         return rc;
     if ((l.filename = sg_arena_strndup(&s->arena, path, strlen(path))) == NULL)
         return sg_error_set(err, SG_ENOMEM, "out of memory");
-    for (size_t i = 0; i < ndocs; i++) {
-        if (!sg_json_string_eq(sg_json_get(docs[i], "kind"), "CustomResourceDefinition"))
-            continue;
-        if ((rc = load_crd(&l, docs[i])) < 0)
-            return rc == SG_ENOMEM ? sg_error_set(err, SG_ENOMEM, "out of memory") : rc;
-    }
-    return SG_OK;
+    return load_crds(&l, docs, ndocs);
 }
 
 static int yaml_name(const struct dirent *d)

@@ -307,17 +307,21 @@ static void check_list_type(sg_schema_run_t *r, const sg_schema_node_t *n, const
     }
 }
 
+/* maxItems and maxProperties fail alike: TooMany carrying the count, worded (items) as the apiserver does. */
+static void too_many(sg_schema_run_t *r, int64_t max, size_t count)
+{
+    char d[96];
+    snprintf(d, sizeof(d), "must have at most %lld %s", (long long)max, max == 1 ? "item" : "items");
+    sg_json_t c = {.type = SG_JSON_NUMBER};
+    c.u.number.value = (double)count;
+    sg_schema__add(r, SG_FIELD_TOO_MANY, cur(r), &c, 0, d);
+}
+
 static void check_array(sg_schema_run_t *r, const sg_schema_node_t *n, const sg_json_t *v)
 {
     size_t len = v->u.array.len;
-    if (n->max_items >= 0 && len > (size_t)n->max_items) {
-        char d[96];
-        snprintf(d, sizeof(d), "must have at most %lld %s", (long long)n->max_items,
-                 n->max_items == 1 ? "item" : "items");
-        sg_json_t count = {.type = SG_JSON_NUMBER};
-        count.u.number.value = (double)len;
-        sg_schema__add(r, SG_FIELD_TOO_MANY, cur(r), &count, 0, d);
-    }
+    if (n->max_items >= 0 && len > (size_t)n->max_items)
+        too_many(r, n->max_items, len);
     if (n->min_items >= 0 && len < (size_t)n->min_items) {
         sg_json_t count = {.type = SG_JSON_NUMBER};
         count.u.number.value = (double)len;
@@ -376,14 +380,8 @@ static void check_object(sg_schema_run_t *r, const sg_schema_node_t *n, const sg
     size_t count = 0;
     for (size_t i = 0; i < v->u.object.len; i++)
         count++;
-    if (n->max_props >= 0 && count > (size_t)n->max_props) {
-        char d[96];
-        snprintf(d, sizeof(d), "must have at most %lld %s", (long long)n->max_props,
-                 n->max_props == 1 ? "item" : "items");
-        sg_json_t c = {.type = SG_JSON_NUMBER};
-        c.u.number.value = (double)count;
-        sg_schema__add(r, SG_FIELD_TOO_MANY, cur(r), &c, 0, d);
-    }
+    if (n->max_props >= 0 && count > (size_t)n->max_props)
+        too_many(r, n->max_props, count);
     if (n->min_props >= 0 && count < (size_t)n->min_props)
         invalidf(r, SG_FIELD_INVALID, v, "%s in body should have at least %lld properties", cur(r),
                  (long long)n->min_props);

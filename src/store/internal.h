@@ -51,8 +51,6 @@ int sg_store__uuid(char out[37]);
 /** Now as RFC 3339 UTC with whole seconds (20 chars + NUL). */
 void sg_store__now(char out[32]);
 
-/** Validates a namespace or name given to the store (non-empty, <= SG_STORE_NAME_MAX, no NUL or '/'). */
-int sg_store__check_name(const char *what, const char *s, sg_error_t *err);
 
 /** Kubernetes-style messages: `storyruns.runs.bubustack.io "x" not found` / `... already exists` / conflict. */
 int sg_store__err_notfound(sg_error_t *err, sg_store_kind_t kind, const char *name);
@@ -69,10 +67,5 @@ int sg_store__selector_match(const sg_store__selector_t *sel, const sg_json_t *o
 /** 1 when matching needs only metadata.name/namespace (`name`,`ns`), answered in `*match` without parsing. */
 int sg_store__selector_match_key(const sg_store__selector_t *sel, const char *ns, const char *name, int *match);
 void sg_store__selector_free(sg_store__selector_t *sel);
-
-/** Appends an item to a list (copies the bytes). */
-int sg_store__list_push(sg_store_list_t *l, const char *json, size_t len, uint64_t rv);
-/** Fixes item pointers after the list's storage stopped growing. */
-void sg_store__list_finish(sg_store_list_t *l);
 
 #endif

@@ -63,8 +63,8 @@ int sg_lmdb__get_record(sg_lmdb__store_t *s, sg_buf_t *out, sg_store_kind_t kind
                         sg_error_t *err)
 {
     int rc;
-    if ((rc = sg_store__check_name("namespace", ns, err)) != SG_OK ||
-        (rc = sg_store__check_name("name", name, err)) != SG_OK)
+    if ((rc = sg_store_check_name("namespace", ns, err)) != SG_OK ||
+        (rc = sg_store_check_name("name", name, err)) != SG_OK)
         return rc;
     char key[SG_LMDB__KEY_MAX];
     MDB_val k = {sg_lmdb__key(key, kind, ns, name), key}, v;
@@ -122,7 +122,7 @@ static int lmdb_list(sg_store_t *store, sg_store_list_t *out, sg_store_kind_t ki
     size_t plen = 1;
     prefix[0] = (char)('0' + kind);
     if (ns != NULL && *ns != '\0') {
-        if ((rc = sg_store__check_name("namespace", ns, err)) != SG_OK)
+        if ((rc = sg_store_check_name("namespace", ns, err)) != SG_OK)
             goto done;
         size_t nl = strlen(ns);
         memcpy(prefix + 1, ns, nl);
@@ -170,7 +170,7 @@ static int lmdb_list(sg_store_t *store, sg_store_list_t *out, sg_store_kind_t ki
             if (!match)
                 continue;
         }
-        if ((rc = sg_store__list_push(out, json, jlen, h.rv)) != SG_OK) {
+        if ((rc = sg_store_list_push(out, json, jlen, h.rv)) != SG_OK) {
             sg_error_set(err, rc, "out of memory");
             break;
         }
@@ -181,7 +181,7 @@ static int lmdb_list(sg_store_t *store, sg_store_list_t *out, sg_store_kind_t ki
     if (rc == SG_OK && mrc != 0 && mrc != MDB_NOTFOUND)
         rc = sg_lmdb__error(s, err, mrc, "list");
 done:
-    sg_store__list_finish(out);
+    sg_store_list_finish(out);
     sg_store__selector_free(sel);
     return rc;
 }

@@ -474,8 +474,8 @@ static int prep_create(sg_lmdb__req_t *r, sg_buf_t *rec, char names[2][SG_STORE_
         return sg_error_set(err, SG_EINVALID, "metadata.name must not contain NUL");
     }
     int rc;
-    if ((rc = sg_store__check_name("metadata.namespace", ns, err)) != SG_OK ||
-        (rc = sg_store__check_name("metadata.name", name, err)) != SG_OK)
+    if ((rc = sg_store_check_name("metadata.namespace", ns, err)) != SG_OK ||
+        (rc = sg_store_check_name("metadata.name", name, err)) != SG_OK)
         return rc;
     if (want_uid != NULL) {
         snprintf(uid, sizeof(uid), "%s", want_uid);
@@ -500,8 +500,8 @@ static int prep_status(sg_lmdb__req_t *r, sg_buf_t *st, sg_store_kind_t kind, co
                        const sg_json_t *status, uint64_t expected, sg_error_t *err)
 {
     int rc;
-    if ((rc = sg_store__check_name("metadata.namespace", ns, err)) != SG_OK ||
-        (rc = sg_store__check_name("metadata.name", name, err)) != SG_OK)
+    if ((rc = sg_store_check_name("metadata.namespace", ns, err)) != SG_OK ||
+        (rc = sg_store_check_name("metadata.name", name, err)) != SG_OK)
         return rc;
     if (status != NULL && status->type != SG_JSON_NULL && sg_json_encode(st, status) != SG_OK)
         return sg_error_set(err, SG_ENOMEM, "out of memory");
@@ -586,8 +586,8 @@ int sg_lmdb__update(sg_store_t *store, sg_buf_t *out, sg_store_kind_t kind, cons
     if (ns == NULL || *ns == '\0')
         ns = mns;
     int rc;
-    if ((rc = sg_store__check_name("metadata.namespace", ns, err)) != SG_OK ||
-        (rc = sg_store__check_name("metadata.name", name, err)) != SG_OK)
+    if ((rc = sg_store_check_name("metadata.namespace", ns, err)) != SG_OK ||
+        (rc = sg_store_check_name("metadata.name", name, err)) != SG_OK)
         return rc;
     uint64_t expected = opts ? opts->expected_rv : 0;
     sg_buf_t cur = SG_BUF_INIT, rec = SG_BUF_INIT;
@@ -662,8 +662,8 @@ int sg_lmdb__remove(sg_store_t *store, sg_buf_t *out, sg_store_kind_t kind, cons
                     const sg_store_write_opts_t *opts, sg_error_t *err)
 {
     int rc;
-    if ((rc = sg_store__check_name("metadata.namespace", ns, err)) != SG_OK ||
-        (rc = sg_store__check_name("metadata.name", name, err)) != SG_OK)
+    if ((rc = sg_store_check_name("metadata.namespace", ns, err)) != SG_OK ||
+        (rc = sg_store_check_name("metadata.name", name, err)) != SG_OK)
         return rc;
     sg_lmdb__req_t r = {.op = SG_LMDB__DELETE};
     set_key(&r, kind, ns, name);

@@ -67,7 +67,7 @@ int sg_store__err_conflict(sg_error_t *err, sg_store_kind_t kind, const char *na
                         kinds[kind].plural, kinds[kind].group, name);
 }
 
-int sg_store__check_name(const char *what, const char *s, sg_error_t *err)
+int sg_store_check_name(const char *what, const char *s, sg_error_t *err)
 {
     if (s == NULL || s[0] == '\0')
         return sg_error_set(err, SG_EINVALID, "%s is required", what);
@@ -114,7 +114,7 @@ void sg_store_list_dispose(sg_store_list_t *l)
     memset(l, 0, sizeof(*l));
 }
 
-int sg_store__list_push(sg_store_list_t *l, const char *json, size_t len, uint64_t rv)
+int sg_store_list_push(sg_store_list_t *l, const char *json, size_t len, uint64_t rv)
 {
     if (l->len == l->_cap) {
         size_t cap = l->_cap ? l->_cap * 2 : 16;
@@ -124,7 +124,7 @@ int sg_store__list_push(sg_store_list_t *l, const char *json, size_t len, uint64
         l->items = items;
         l->_cap = cap;
     }
-    /* Offsets for now: the storage may move until sg_store__list_finish. */
+    /* Offsets for now: the storage may move until sg_store_list_finish. */
     l->items[l->len].json = (const char *)(uintptr_t)l->_data.len;
     l->items[l->len].len = len;
     l->items[l->len].resource_version = rv;
@@ -134,7 +134,7 @@ int sg_store__list_push(sg_store_list_t *l, const char *json, size_t len, uint64
     return SG_OK;
 }
 
-void sg_store__list_finish(sg_store_list_t *l)
+void sg_store_list_finish(sg_store_list_t *l)
 {
     for (size_t i = 0; i < l->len; i++)
         l->items[i].json = l->_data.base + (uintptr_t)l->items[i].json;

@@ -108,6 +108,22 @@ static int resolve_prefixed(sg_yaml__scalar_t *out, const char *s, size_t len, c
     return 1;
 }
 
+/* 1 when s[i..len) is empty or one whole exponent, [eE][-+]?[0-9]+: the tail both number grammars share. */
+static int rest_is_exponent(const char *s, size_t len, size_t i)
+{
+    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < len && (s[i] == '-' || s[i] == '+'))
+            i++;
+        size_t e = 0;
+        while (i < len && s[i] >= '0' && s[i] <= '9')
+            i++, e++;
+        if (e == 0)
+            return 0;
+    }
+    return i == len;
+}
+
 /* [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)? */
 static int is_float(const char *s, size_t len)
 {
@@ -126,17 +142,7 @@ static int is_float(const char *s, size_t len)
     } else if (int_digits == 0) {
         return 0;
     }
-    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
-        i++;
-        if (i < len && (s[i] == '-' || s[i] == '+'))
-            i++;
-        size_t e = 0;
-        while (i < len && s[i] >= '0' && s[i] <= '9')
-            i++, e++;
-        if (e == 0)
-            return 0;
-    }
-    return i == len;
+    return rest_is_exponent(s, len, i);
 }
 
 /* JSON: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)? */
@@ -162,17 +168,7 @@ static int is_json_number(const char *s, size_t len)
         if (f == 0)
             return 0;
     }
-    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
-        i++;
-        if (i < len && (s[i] == '-' || s[i] == '+'))
-            i++;
-        size_t e = 0;
-        while (i < len && s[i] >= '0' && s[i] <= '9')
-            i++, e++;
-        if (e == 0)
-            return 0;
-    }
-    return i == len;
+    return rest_is_exponent(s, len, i);
 }
 
 static int resolve_float(sg_yaml__scalar_t *out, const char *s, size_t len)

@@ -111,7 +111,30 @@ Test(http_tls, client_ca_requires_client_certificates)
     sg_config_set(&cfg, "tls.clientCAFile", ca_path, NULL);
     cr_assert_eq(sg_http__tls_build(&ctx, &cfg, &err), 0, "%s", err.message);
     cr_assert_eq(SSL_CTX_get_verify_mode(ctx), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT);
+    cr_assert_null(SSL_CTX_get_verify_callback(ctx), "no name check without tls.clientAllowedNames");
     SSL_CTX_free(ctx);
+}
+
+Test(http_tls, client_allowed_names_add_a_name_check)
+{
+    SSL_CTX *ctx;
+    sg_error_t err = SG_ERROR_INIT;
+    sg_config_set(&cfg, "tls.clientCAFile", ca_path, NULL);
+    cr_assert_eq(sg_config_set(&cfg, "tls.clientAllowedNames", " kube-apiserver , b.example", &err), 0, "%s",
+                 err.message);
+    cr_assert_str_eq(cfg.tls.client_allowed_names, "kube-apiserver,b.example");
+    cr_assert_eq(sg_http__tls_build(&ctx, &cfg, &err), 0, "%s", err.message);
+    cr_assert_not_null(SSL_CTX_get_verify_callback(ctx));
+    SSL_CTX_free(ctx);
+}
+
+Test(http_tls, missing_client_ca_is_reported_with_its_path)
+{
+    SSL_CTX *ctx;
+    sg_error_t err = SG_ERROR_INIT;
+    sg_config_set(&cfg, "tls.clientCAFile", "/nonexistent/ca.crt", NULL);
+    cr_assert_eq(sg_http__tls_build(&ctx, &cfg, &err), SG_EIO);
+    cr_assert_str_eq(err.message, "cannot read client CA \"/nonexistent/ca.crt\": No such file or directory");
 }
 
 TestSuite(http_server, .init = setup, .fini = teardown);
@@ -180,6 +203,14 @@ static void on_reload(void *data)
     atomic_fetch_add(&reloads, 1);
 }
 
+static atomic_int shutdowns, ready_at_shutdown = -1;
+
+static void on_shutdown(void *data)
+{
+    atomic_store(&ready_at_shutdown, sg_http_server_ready(data));
+    atomic_fetch_add(&shutdowns, 1);
+}
+
 /* One HTTP/1.1 request over TLS; returns the response text (malloc'd). */
 static char *fetch(uint16_t port, const char *request)
 {
@@ -216,6 +247,7 @@ Test(http_server, serves_builtin_and_added_routes_then_shuts_down)
     cr_assert_eq(sg_http_server_new(&s, &cfg, m, &err), 0, "%s", err.message);
     cr_assert_eq(sg_http_route_add(s, "GET", "/apis/", SG_HTTP_PREFIX, custom, "api"), 0);
     cr_assert_eq(sg_http_server_on_reload(s, on_reload, NULL), 0);
+    cr_assert_eq(sg_http_server_on_shutdown(s, on_shutdown, s), 0);
     cr_assert_eq(sg_http_server_listen(s, &err), 0, "%s", err.message);
     sigset_t hup;
     sigemptyset(&hup);
@@ -256,6 +288,8 @@ Test(http_server, serves_builtin_and_added_routes_then_shuts_down)
     void *rc;
     pthread_join(tid, &rc);
     cr_assert_eq((intptr_t)rc, 0);
+    cr_assert_eq(atomic_load(&shutdowns), 1, "the shutdown hook runs once");
+    cr_assert_eq(atomic_load(&ready_at_shutdown), 0, "and after /readyz turned false");
     sg_http_server_free(s);
     sg_metrics_free(m);
 }

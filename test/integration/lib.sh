@@ -9,12 +9,14 @@
 #   expect_json_field NAME FIELD EXPECTED    # jq FIELD of SG_BODY (e.g. .response.allowed) equals EXPECTED
 #   sg_pass NAME; sg_fail NAME WHY; sg_summary   # sg_summary prints "N passed, M failed" and sets the exit status
 #
-# Environment: SG_BIN (the storygate binary; default $SG_BINARY_DIR/storygate), SG_SOURCE_DIR.
+# Environment: SG_BIN (the storygate binary; default $SG_BINARY_DIR/storygate), SG_SOURCE_DIR, SG_START_TIMEOUT
+# (seconds to wait for listening and for /readyz; default 10, raised by scripts/check-valgrind.sh).
 set -uo pipefail
 
 SG_SOURCE_DIR="${SG_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 SG_BINARY_DIR="${SG_BINARY_DIR:-$SG_SOURCE_DIR/build}"
 SG_BIN="${SG_BIN:-$SG_BINARY_DIR/storygate}"
+SG_START_TIMEOUT="${SG_START_TIMEOUT:-10}"
 # Sanitizer builds: h2o's loops live until exit by design (see lsan-h2o.supp).
 export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$SG_SOURCE_DIR/test/integration/lsan-h2o.supp:print_suppressions=0}"
 SG_TMP="$(mktemp -d "${TMPDIR:-/tmp}/storygate-it.XXXXXX")"
@@ -59,8 +61,9 @@ sg_certs() {
   "$SG_SOURCE_DIR/certs/gen-certs.sh" "$1" >/dev/null 2>&1 || { echo "cannot generate certificates in $1" >&2; return 1; }
 }
 
-# sg_curl ARGS...: curl trusting the test CA, bounded in time.
-sg_curl() { curl -sS --cacert "$SG_CA" --max-time 10 "$@"; }
+# sg_curl ARGS...: curl trusting the test CA, bounded in time, with SG_CURL_OPTS (e.g. a client certificate) added.
+SG_CURL_OPTS=()
+sg_curl() { curl -sS --cacert "$SG_CA" --max-time 10 "${SG_CURL_OPTS[@]+"${SG_CURL_OPTS[@]}"}" "$@"; }
 
 # sg_start_server [flags...]: runs `storygate serve` on 127.0.0.1 with an ephemeral port unless --listen is given.
 sg_start_server() {
@@ -72,7 +75,7 @@ sg_start_server() {
   "$SG_BIN" serve "${listen[@]}" --tls-cert "$SG_CERTS/tls.crt" --tls-key "$SG_CERTS/tls.key" "$@" >>"$SG_LOG" 2>&1 &
   SG_PID=$!
   local i line
-  for i in $(seq 1 100); do
+  for i in $(seq 1 $((SG_START_TIMEOUT * 10))); do
     line="$(grep -m1 '"msg":"listening"' "$SG_LOG" 2>/dev/null || true)"
     [ -n "$line" ] && break
     kill -0 "$SG_PID" 2>/dev/null || { echo "storygate exited early:" >&2; cat "$SG_LOG" >&2; SG_PID=""; return 1; }
@@ -82,7 +85,7 @@ sg_start_server() {
   SG_PORT="$(printf '%s' "$line" | jq -r .port)"
   SG_METRICS_PORT="$(printf '%s' "$line" | jq -r .metricsPort)"
   SG_URL="https://127.0.0.1:$SG_PORT"
-  for i in $(seq 1 100); do
+  for i in $(seq 1 $((SG_START_TIMEOUT * 10))); do
     [ "$(sg_curl -o /dev/null -w '%{http_code}' "$SG_URL/readyz" 2>/dev/null)" = "200" ] && return 0
     sleep 0.1
   done

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Process lifecycle: config errors and missing certificates fail fast with one line, a taken port is reported,
-# SIGTERM makes /readyz fail and exits 0, and the connection limit pauses accepting without failing clients.
+# SIGTERM makes /readyz fail and exits 0, and connections over the limit are refused while open ones keep working.
 source "$(dirname "$0")/lib.sh"
 sg_certs "$SG_CERTS" || { sg_fail "certificates" "gen-certs.sh failed"; sg_summary; exit 1; }
 
@@ -32,6 +32,19 @@ run_fail "unreadable certificate fails" 1 "cannot load TLS certificate \"$SG_TMP
   serve --listen 127.0.0.1:0 --tls-cert "$SG_TMP/garbage.crt" --tls-key "$SG_CERTS/tls.key"
 run_fail "certificate and key must match" 1 "does not match certificate" \
   serve --listen 127.0.0.1:0 --tls-cert "$SG_CERTS/tls.crt" --tls-key "$SG_CERTS/ca.key"
+run_fail "missing client CA fails" 1 "cannot read client CA \"$SG_TMP/none-ca.crt\": No such file or directory" \
+  serve --listen 127.0.0.1:0 --tls-cert "$SG_CERTS/tls.crt" --tls-key "$SG_CERTS/tls.key" --set tls.clientCAFile="$SG_TMP/none-ca.crt"
+run_fail "client names with blanks fail" 2 "for tls.clientAllowedNames: must be a list of names without blanks" \
+  serve --tls-cert a --tls-key b --set "tls.clientAllowedNames=a b"
+printf 'tls:\n  clientAllowedNames: [ok, [nested]]\n' >"$cfg"
+run_fail "client names must be a sequence of strings" 2 "$cfg:2:23: tls.clientAllowedNames: expected a sequence of names" serve --config "$cfg"
+touch "$SG_TMP/plain-file"
+run_fail "a data directory that cannot be created fails" 1 "data directory $SG_TMP/plain-file/data: cannot create" \
+  serve --listen 127.0.0.1:0 --tls-cert "$SG_CERTS/tls.crt" --tls-key "$SG_CERTS/tls.key" --data-dir "$SG_TMP/plain-file/data"
+if [ -d /sys/kernel ] && ! touch /sys/kernel/.storygate-probe 2>/dev/null; then
+  run_fail "a data directory that is not writable fails" 1 "data directory /sys/kernel: cannot open store in /sys/kernel" \
+    serve --listen 127.0.0.1:0 --tls-cert "$SG_CERTS/tls.crt" --tls-key "$SG_CERTS/tls.key" --data-dir /sys/kernel
+fi
 run_fail "certificate is required" 2 "tls.certFile is required" serve --listen 127.0.0.1:0
 run_fail "bad flag value names the flag" 2 "--log-level: invalid value \"loud\" for log.level" \
   serve --log-level loud --tls-cert a --tls-key b
@@ -71,20 +84,33 @@ waited=$((SECONDS - start))
 [ "$waited" -ge 3 ] && [ "$waited" -le 7 ] && sg_pass "an idle TLS connection is closed by the idle timeout (${waited} s)" \
   || sg_fail "an idle TLS connection is closed by the idle timeout" "closed after ${waited} s"
 
-# Connection limit (3): with three idle connections open, a new client waits instead of failing.
+# Connection limit (3): with three connections open, a new one is closed at once (and counted) while the open ones
+# keep working; once one closes, new clients get in again.
 for i in 1 2 3; do
   mkfifo "$SG_TMP/c$i.in"
-  openssl s_client -connect "127.0.0.1:$SG_PORT" -quiet <"$SG_TMP/c$i.in" >/dev/null 2>&1 &
+  openssl s_client -connect "127.0.0.1:$SG_PORT" -quiet -alpn http/1.1 <"$SG_TMP/c$i.in" >"$SG_TMP/c$i.out" 2>/dev/null &
   SG_BG_PIDS+=("$!")
   eval "exec $((10 + i))>\"$SG_TMP/c$i.in\""
 done
 sleep 0.5
-s="$(curl -sS --cacert "$SG_CA" --max-time 1.5 -o /dev/null -w '%{http_code}' "$SG_URL/healthz" 2>/dev/null)"
-[ "$s" != "200" ] && sg_pass "accepting pauses at http.maxConnections" || sg_fail "accepting pauses at http.maxConnections" "status $s"
-( sleep 0.5; exec 11>&- ; kill "${SG_BG_PIDS[0]}" 2>/dev/null ) &
-s="$(curl -sS --cacert "$SG_CA" --max-time 8 -o /dev/null -w '%{http_code}' "$SG_URL/healthz" 2>/dev/null)"
-[ "$s" = "200" ] && sg_pass "accepting resumes when a connection closes" || sg_fail "accepting resumes when a connection closes" "status $s"
-exec 11>&- 12>&- 13>&-
+s="$(curl -sS --cacert "$SG_CA" --max-time 3 -o /dev/null -w '%{http_code}' "$SG_URL/healthz" 2>/dev/null)"
+[ "$s" = "000" ] && sg_pass "a connection over http.maxConnections is refused" || sg_fail "a connection over http.maxConnections is refused" "status $s"
+printf 'GET /livez HTTP/1.1\r\nHost: localhost\r\n\r\n' >&12
+for i in $(seq 1 30); do grep -q 'HTTP/1.1 200' "$SG_TMP/c2.out" && break; sleep 0.1; done
+grep -q 'HTTP/1.1 200' "$SG_TMP/c2.out" && sg_pass "open connections keep working at the limit" || sg_fail "open connections keep working at the limit" "$(head -c 200 "$SG_TMP/c2.out")"
+exec 11>&-
+kill "${SG_BG_PIDS[0]}" 2>/dev/null
+s=""
+for i in $(seq 1 30); do
+  s="$(curl -sS --cacert "$SG_CA" --max-time 3 -o "$SG_TMP/m.out" -w '%{http_code}' "$SG_URL/metrics" 2>/dev/null)"
+  [ "$s" = "200" ] && break
+  sleep 0.1
+done
+[ "$s" = "200" ] && sg_pass "new connections are accepted again below the limit" || sg_fail "new connections are accepted again below the limit" "status $s"
+n="$(awk '/^storygate_http_rejected_connections_total\{reason="max_connections"\}/{print $2}' "$SG_TMP/m.out")"
+[ "${n:-0}" -ge 1 ] 2>/dev/null && sg_pass "refused connections are counted ($n)" || sg_fail "refused connections are counted" "'$n'"
+grep -q '"msg":"connection limit reached; closing new connections"' "$SG_LOG" && sg_pass "the limit is logged" || sg_fail "the limit is logged" "no log line"
+exec 12>&- 13>&-
 for p in "${SG_BG_PIDS[@]}"; do kill "$p" 2>/dev/null; done
 sleep 0.3
 

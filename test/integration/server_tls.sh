@@ -46,9 +46,15 @@ else
 fi
 for m in controller_runtime_webhook_requests_total controller_runtime_webhook_latency_seconds_bucket \
          controller_runtime_webhook_requests_in_flight controller_runtime_webhook_panics_total \
-         certwatcher_read_certificate_total storygate_http_open_connections; do
+         certwatcher_read_certificate_total certwatcher_read_certificate_errors_total storygate_http_connections \
+         storygate_http_rejected_connections_total storygate_tls_certificate_expiry_timestamp_seconds; do
   grep -q "^$m" "$metrics" && sg_pass "/metrics has $m" || sg_fail "/metrics has $m" "missing"
 done
+want_expiry="$(date -d "$(openssl x509 -noout -enddate -in "$SG_CERTS/tls.crt" | cut -d= -f2)" +%s)"
+got_expiry="$(awk '/^storygate_tls_certificate_expiry_timestamp_seconds /{printf "%d", $2}' "$metrics")"
+[ "$got_expiry" = "$want_expiry" ] && sg_pass "certificate expiry gauge is the certificate's notAfter" \
+  || sg_fail "certificate expiry gauge is the certificate's notAfter" "$got_expiry != $want_expiry"
+grep -q '^controller_runtime_webhook_panics_total 0' "$metrics" && sg_pass "webhook panics stay 0" || sg_fail "webhook panics stay 0" "missing"
 grep -q 'controller_runtime_webhook_requests_total{webhook="/validate-runs-bubustack-io-v1alpha1-storytrigger",code="200"} 0' "$metrics" \
   && sg_pass "webhook counters are pre-created at 0" || sg_fail "webhook counters are pre-created at 0" "missing"
 

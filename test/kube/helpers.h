@@ -2,6 +2,7 @@
 #ifndef SG_TEST_KUBE_HELPERS_H
 #define SG_TEST_KUBE_HELPERS_H
 
+#include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,35 @@ static inline sg_store_t *store_for(sg_kube_client_t *c)
     if (sg_store_open_kube(&s, &o, &err) != SG_OK)
         fprintf(stderr, "store: %s\n", err.message);
     return s;
+}
+
+/* The fixture of the tests that need a store: a fake apiserver, a registry, a client (bearer `token`, may be NULL)
+ * and a kube store on it. */
+typedef struct {
+    fakeapi_t *api;
+    sg_metrics_t *reg;
+    sg_kube_client_t *client;
+    sg_store_t *st;
+} kube_fx_t;
+
+static inline void kube_fx_open(kube_fx_t *fx, const char *token)
+{
+    quiet_logs();
+    fx->api = fakeapi_start();
+    cr_assert_not_null(fx->api);
+    fx->reg = sg_metrics_new();
+    fx->client = client_for(fx->api, token, fx->reg);
+    cr_assert_not_null(fx->client);
+    fx->st = store_for(fx->client);
+    cr_assert_not_null(fx->st);
+}
+
+static inline void kube_fx_close(kube_fx_t *fx)
+{
+    sg_store_close(fx->st);
+    sg_kube_client_free(fx->client);
+    fakeapi_stop(fx->api);
+    sg_metrics_free(fx->reg);
 }
 
 static inline void sleep_ms(int ms)

@@ -6,42 +6,29 @@
 #include "contract.h"
 #include "helpers.h"
 
-static fakeapi_t *api;
-static sg_metrics_t *reg;
-static sg_kube_client_t *client;
-static sg_store_t *st;
+static kube_fx_t fx;
 
 static void setup(void)
 {
-    quiet_logs();
-    api = fakeapi_start();
-    cr_assert_not_null(api);
-    reg = sg_metrics_new();
-    client = client_for(api, "tok", reg);
-    cr_assert_not_null(client);
-    st = store_for(client);
-    cr_assert_not_null(st);
+    kube_fx_open(&fx, "tok");
 }
 
 static void teardown(void)
 {
-    sg_store_close(st);
-    sg_kube_client_free(client);
-    fakeapi_stop(api);
-    sg_metrics_free(reg);
+    kube_fx_close(&fx);
 }
 
 TestSuite(kube_store, .init = setup, .fini = teardown, .timeout = 120);
 
 Test(kube_store, passes_the_store_contract)
 {
-    store_contract_run(st);
+    store_contract_run(fx.st);
 }
 
 static void create(const char *ns, const char *json)
 {
     sg_error_t err = SG_ERROR_INIT;
-    cr_assert_eq(sg_store_create(st, NULL, SG_KIND_STORYTRIGGER, ns, json, strlen(json), NULL, &err), SG_OK, "%s",
+    cr_assert_eq(sg_store_create(fx.st, NULL, SG_KIND_STORYTRIGGER, ns, json, strlen(json), NULL, &err), SG_OK, "%s",
                  err.message);
 }
 
@@ -54,20 +41,20 @@ Test(kube_store, status_write_retries_conflicts_up_to_five_tries)
     sg_json_parse_opts_t po = SG_JSON_PARSE_OPTS_INIT;
     cr_assert_eq(sg_json_parse(&status, &a, "{\"decision\":\"Created\"}", 22, &po, NULL), SG_OK);
     /* Another writer wins the first four rounds; the fifth try succeeds. */
-    fakeapi_inject_conflicts(api, 4);
+    fakeapi_inject_conflicts(fx.api, 4);
     sg_buf_t out = SG_BUF_INIT;
     sg_error_t err = SG_ERROR_INIT;
-    cr_assert_eq(sg_store_update_status(st, &out, SG_KIND_STORYTRIGGER, "default", "t", status, NULL, &err), SG_OK,
+    cr_assert_eq(sg_store_update_status(fx.st, &out, SG_KIND_STORYTRIGGER, "default", "t", status, NULL, &err), SG_OK,
                  "%s", err.message);
     cr_assert(strstr(out.base, "\"decision\":\"Created\"") != NULL);
     cr_assert(strstr(out.base, "fakeapi/bumped") != NULL, "the concurrent write is kept");
-    cr_assert_eq(fakeapi_count(api, "PUT", "/storytriggers/t/status"), 5);
+    cr_assert_eq(fakeapi_count(fx.api, "PUT", "/storytriggers/t/status"), 5);
     /* Five lost rounds: the conflict is reported. */
-    fakeapi_inject_conflicts(api, 5);
-    cr_assert_eq(sg_store_update_status(st, NULL, SG_KIND_STORYTRIGGER, "default", "t", status, NULL, &err),
+    fakeapi_inject_conflicts(fx.api, 5);
+    cr_assert_eq(sg_store_update_status(fx.st, NULL, SG_KIND_STORYTRIGGER, "default", "t", status, NULL, &err),
                  SG_ECONFLICT);
     cr_assert(strstr(err.message, "Operation cannot be fulfilled") != NULL, "%s", err.message);
-    cr_assert_eq(fakeapi_count(api, "PUT", "/storytriggers/t/status"), 10);
+    cr_assert_eq(fakeapi_count(fx.api, "PUT", "/storytriggers/t/status"), 10);
     sg_buf_dispose(&out);
     sg_arena_dispose(&a);
 }
@@ -76,28 +63,29 @@ Test(kube_store, a_status_write_with_a_precondition_is_not_retried)
 {
     create("default", "{\"metadata\":{\"name\":\"t\"}}");
     uint64_t rv;
-    cr_assert_eq(sg_store_get(st, NULL, &rv, SG_KIND_STORYTRIGGER, "default", "t", NULL), SG_OK);
-    fakeapi_inject_conflicts(api, 1);
+    cr_assert_eq(sg_store_get(fx.st, NULL, &rv, SG_KIND_STORYTRIGGER, "default", "t", NULL), SG_OK);
+    fakeapi_inject_conflicts(fx.api, 1);
     sg_store_write_opts_t wo = SG_STORE_WRITE_OPTS_INIT;
     wo.expected_rv = rv;
     sg_error_t err = SG_ERROR_INIT;
-    cr_assert_eq(sg_store_update_status(st, NULL, SG_KIND_STORYTRIGGER, "default", "t", NULL, &wo, &err), SG_ECONFLICT);
-    cr_assert_eq(fakeapi_count(api, "PUT", "/status"), 1);
+    cr_assert_eq(sg_store_update_status(fx.st, NULL, SG_KIND_STORYTRIGGER, "default", "t", NULL, &wo, &err),
+                 SG_ECONFLICT);
+    cr_assert_eq(fakeapi_count(fx.api, "PUT", "/status"), 1);
 }
 
 Test(kube_store, writes_use_the_documented_paths)
 {
     create("ns1", "{\"metadata\":{\"name\":\"t\"}}");
-    cr_assert_eq(fakeapi_count(api, "POST", "/apis/runs.bubustack.io/v1alpha1/namespaces/ns1/storytriggers"), 1);
+    cr_assert_eq(fakeapi_count(fx.api, "POST", "/apis/runs.bubustack.io/v1alpha1/namespaces/ns1/storytriggers"), 1);
     const char *j = "{\"metadata\":{\"name\":\"g\"}}";
-    cr_assert_eq(sg_store_create(st, NULL, SG_KIND_REFERENCEGRANT, "ns1", j, strlen(j), NULL, NULL), SG_OK);
-    cr_assert_eq(fakeapi_count(api, "POST", "/apis/policy.bubustack.io/v1alpha1/namespaces/ns1/referencegrants"), 1);
-    cr_assert_eq(sg_store_create(st, NULL, SG_KIND_STORY, "ns1", j, strlen(j), NULL, NULL), SG_OK);
-    cr_assert_eq(fakeapi_count(api, "POST", "/apis/bubustack.io/v1alpha1/namespaces/ns1/stories"), 1);
+    cr_assert_eq(sg_store_create(fx.st, NULL, SG_KIND_REFERENCEGRANT, "ns1", j, strlen(j), NULL, NULL), SG_OK);
+    cr_assert_eq(fakeapi_count(fx.api, "POST", "/apis/policy.bubustack.io/v1alpha1/namespaces/ns1/referencegrants"), 1);
+    cr_assert_eq(sg_store_create(fx.st, NULL, SG_KIND_STORY, "ns1", j, strlen(j), NULL, NULL), SG_OK);
+    cr_assert_eq(fakeapi_count(fx.api, "POST", "/apis/bubustack.io/v1alpha1/namespaces/ns1/stories"), 1);
     sg_store_list_t l;
     sg_store_list_init(&l);
-    cr_assert_eq(sg_store_list(st, &l, SG_KIND_STORYTRIGGER, NULL, NULL, NULL), SG_OK);
-    cr_assert_eq(fakeapi_count(api, "GET", "/apis/runs.bubustack.io/v1alpha1/storytriggers"), 1);
+    cr_assert_eq(sg_store_list(fx.st, &l, SG_KIND_STORYTRIGGER, NULL, NULL, NULL), SG_OK);
+    cr_assert_eq(fakeapi_count(fx.api, "GET", "/apis/runs.bubustack.io/v1alpha1/storytriggers"), 1);
     sg_store_list_dispose(&l);
     sg_buf_t p = SG_BUF_INIT;
     cr_assert_eq(sg_kube_collection_path(&p, SG_KIND_STORYRUN, "x"), SG_OK);
@@ -109,7 +97,7 @@ Test(kube_store, invalid_names_are_refused_by_the_apiserver_as_invalid)
 {
     const char *j = "{\"metadata\":{\"name\":\"Upper_Case\"}}";
     sg_error_t err = SG_ERROR_INIT;
-    cr_assert_eq(sg_store_create(st, NULL, SG_KIND_STORYRUN, "default", j, strlen(j), NULL, &err), SG_EINVALID);
+    cr_assert_eq(sg_store_create(fx.st, NULL, SG_KIND_STORYRUN, "default", j, strlen(j), NULL, &err), SG_EINVALID);
     cr_assert(strstr(err.message, "RFC 1123") != NULL, "%s", err.message);
 }
 
@@ -123,10 +111,10 @@ Test(kube_store, lists_follow_continue_tokens)
     sg_store_list_t l;
     sg_store_list_init(&l);
     sg_error_t err = SG_ERROR_INIT;
-    cr_assert_eq(sg_store_list(st, &l, SG_KIND_STORYTRIGGER, "big", NULL, &err), SG_OK, "%s", err.message);
+    cr_assert_eq(sg_store_list(fx.st, &l, SG_KIND_STORYTRIGGER, "big", NULL, &err), SG_OK, "%s", err.message);
     cr_assert_eq(l.len, 1203);
     cr_assert(strstr(l.items[1202].json, "\"t1202\"") != NULL);
-    cr_assert_eq(fakeapi_count(api, "GET", "/namespaces/big/storytriggers"), 3, "pages of 500");
+    cr_assert_eq(fakeapi_count(fx.api, "GET", "/namespaces/big/storytriggers"), 3, "pages of 500");
     sg_store_list_dispose(&l);
 }
 
@@ -134,7 +122,7 @@ Test(kube_store, objects_come_back_as_the_apiserver_sent_them)
 {
     create("default", "{\"metadata\":{\"name\":\"t\",\"annotations\":{\"x\":\"\\u00e9\"}},\"spec\":{\"n\":1.50}}");
     sg_buf_t out = SG_BUF_INIT;
-    cr_assert_eq(sg_store_get(st, &out, NULL, SG_KIND_STORYTRIGGER, "default", "t", NULL), SG_OK);
+    cr_assert_eq(sg_store_get(fx.st, &out, NULL, SG_KIND_STORYTRIGGER, "default", "t", NULL), SG_OK);
     cr_assert(strstr(out.base, "\"n\":1.50") != NULL, "number text kept: %s", out.base);
     cr_assert_neq(out.base[out.len - 1], '\n', "no trailing newline");
     sg_buf_dispose(&out);
@@ -142,9 +130,9 @@ Test(kube_store, objects_come_back_as_the_apiserver_sent_them)
 
 Test(kube_store, apiserver_outage_is_unavailable)
 {
-    fakeapi_inject(api, NULL, 503, 0, 1000);
+    fakeapi_inject(fx.api, NULL, 503, 0, 1000);
     sg_error_t err = SG_ERROR_INIT;
-    cr_assert_eq(sg_store_get(st, NULL, NULL, SG_KIND_STORY, "default", "x", &err), SG_EUNAVAILABLE);
+    cr_assert_eq(sg_store_get(fx.st, NULL, NULL, SG_KIND_STORY, "default", "x", &err), SG_EUNAVAILABLE);
 }
 
 typedef struct {
@@ -160,8 +148,9 @@ static void *worker(void *ud)
         snprintf(name, sizeof(name), "w%d-%d", w->id, i);
         snprintf(j, sizeof(j), "{\"metadata\":{\"name\":\"%s\"}}", name);
         sg_buf_t out = SG_BUF_INIT;
-        if (sg_store_create(st, NULL, SG_KIND_STORYRUN, "par", j, strlen(j), NULL, NULL) != SG_OK ||
-            sg_store_get(st, &out, NULL, SG_KIND_STORYRUN, "par", name, NULL) != SG_OK || strstr(out.base, name) == NULL)
+        if (sg_store_create(fx.st, NULL, SG_KIND_STORYRUN, "par", j, strlen(j), NULL, NULL) != SG_OK ||
+            sg_store_get(fx.st, &out, NULL, SG_KIND_STORYRUN, "par", name, NULL) != SG_OK ||
+            strstr(out.base, name) == NULL)
             w->failures++;
         sg_buf_dispose(&out);
     }
@@ -182,8 +171,8 @@ Test(kube_store, one_store_serves_many_threads)
     }
     sg_store_list_t l;
     sg_store_list_init(&l);
-    cr_assert_eq(sg_store_list(st, &l, SG_KIND_STORYRUN, "par", NULL, NULL), SG_OK);
+    cr_assert_eq(sg_store_list(fx.st, &l, SG_KIND_STORYRUN, "par", NULL, NULL), SG_OK);
     cr_assert_eq(l.len, 320);
     sg_store_list_dispose(&l);
-    cr_assert_eq(fakeapi_count(api, "POST", "/namespaces/par/storyruns"), 320);
+    cr_assert_eq(fakeapi_count(fx.api, "POST", "/namespaces/par/storyruns"), 320);
 }

@@ -1,0 +1,43 @@
+/* The shared UTF-8 sequence check: what RFC 3629 allows, and every way a sequence is refused. */
+#include <criterion/criterion.h>
+
+#include <storygate/utf8.h>
+
+static size_t seq(const char *s, size_t n)
+{
+    return sg_utf8_seq_len((const unsigned char *)s, n);
+}
+
+Test(base_utf8, well_formed_sequences_give_their_length)
+{
+    cr_assert_eq(seq("a", 1), 1);
+    cr_assert_eq(seq("\x7f", 1), 1);
+    cr_assert_eq(seq("\xc3\xa9", 2), 2);
+    cr_assert_eq(seq("\xe2\x82\xac", 3), 3);
+    cr_assert_eq(seq("\xed\x9f\xbf", 3), 3);     /* U+D7FF, just below the surrogates */
+    cr_assert_eq(seq("\xf0\x9f\x98\x80", 4), 4); /* U+1F600 */
+    cr_assert_eq(seq("\xf4\x8f\xbf\xbf", 4), 4); /* U+10FFFF, the last code point */
+    cr_assert_eq(seq("\xc3\xa9tail", 6), 2);
+}
+
+Test(base_utf8, overlongs_surrogates_and_out_of_range_are_refused)
+{
+    cr_assert_eq(seq("\xc0\xaf", 2), 0);
+    cr_assert_eq(seq("\xc1\xbf", 2), 0);
+    cr_assert_eq(seq("\xe0\x9f\xbf", 3), 0);
+    cr_assert_eq(seq("\xf0\x8f\xbf\xbf", 4), 0);
+    cr_assert_eq(seq("\xed\xa0\x80", 3), 0);     /* U+D800 */
+    cr_assert_eq(seq("\xf4\x90\x80\x80", 4), 0); /* U+110000 */
+    cr_assert_eq(seq("\xf5\x80\x80\x80", 4), 0);
+}
+
+Test(base_utf8, stray_and_cut_sequences_are_refused)
+{
+    cr_assert_eq(seq("\x80", 1), 0);
+    cr_assert_eq(seq("\xc3", 1), 0);
+    cr_assert_eq(seq("\xe2\x82", 2), 0);
+    cr_assert_eq(seq("\xe2\x82\xac", 2), 0); /* whole in memory, but only two bytes are given */
+    cr_assert_eq(seq("\xe2\x28\xac", 3), 0);
+    cr_assert_eq(seq("\xf0\x9f\x98\x28", 4), 0);
+    cr_assert_eq(seq("\xc3\x00", 2), 0);
+}

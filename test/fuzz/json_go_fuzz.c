@@ -1,0 +1,36 @@
+/* libFuzzer target: any bytes through the Go-dialect parser (the input-hash decoder). Whatever parses must give a
+ * canonical Go encoding that parses again in the Go dialect and re-encodes to the identical bytes. */
+#include <string.h>
+
+#include <storygate/json.h>
+
+#include "fuzz.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    sg_arena_t arena;
+    sg_arena_init(&arena, 0);
+    sg_buf_t a = SG_BUF_INIT, b = SG_BUF_INIT;
+    sg_json_parse_opts_t opts = SG_JSON_PARSE_OPTS_INIT;
+    opts.dialect = SG_JSON_GO;
+    sg_json_t *v = NULL, *w = NULL;
+    sg_error_t err = SG_ERROR_INIT;
+    int rc = sg_json_parse(&v, &arena, (const char *)data, size, &opts, &err);
+    if (rc < 0) {
+        FUZZ_CHECK(rc == SG_EINVALID || rc == SG_ELIMIT || rc == SG_ENOMEM, "unexpected code %d", rc);
+        FUZZ_CHECK(err.message[0] != '\0', "error without a message (code %d)", rc);
+        goto cleanup;
+    }
+    FUZZ_CHECK(sg_json_encode_go(&a, v) == SG_OK, "encode failed");
+    FUZZ_CHECK(sg_utf8_valid(a.base, a.len), "canonical form is not valid UTF-8");
+    rc = sg_json_parse(&w, &arena, a.base, a.len, &opts, &err);
+    FUZZ_CHECK(rc == SG_OK, "canonical form does not parse: %s\n  canonical: %.*s", err.message, (int)a.len, a.base);
+    FUZZ_CHECK(sg_json_encode_go(&b, w) == SG_OK, "second encode failed");
+    FUZZ_CHECK(a.len == b.len && memcmp(a.base, b.base, a.len) == 0, "canonical form not stable:\n  %.*s\n  %.*s",
+               (int)a.len, a.base, (int)b.len, b.base);
+cleanup:
+    sg_buf_dispose(&a);
+    sg_buf_dispose(&b);
+    sg_arena_dispose(&arena);
+    return 0;
+}
