@@ -69,10 +69,14 @@ sg_curl() { curl -sS --cacert "$SG_CA" --max-time 10 "${SG_CURL_OPTS[@]+"${SG_CU
 sg_start_server() {
   [ -x "$SG_BIN" ] || { echo "storygate binary not found at $SG_BIN" >&2; return 1; }
   [ -f "$SG_CERTS/tls.crt" ] || sg_certs "$SG_CERTS" || return 1
-  local listen=(--listen 127.0.0.1:0) a
-  for a in "$@"; do [ "$a" = "--listen" ] && listen=(); done
+  local listen=(--listen 127.0.0.1:0) data=(--data-dir "$SG_TMP/data") a
+  for a in "$@"; do
+    [ "$a" = "--listen" ] && listen=()
+    # Each server gets its own store unless the test names one (a config file may set dataDir).
+    case "$a" in --data-dir | --config | dataDir=*) data=() ;; esac
+  done
   : >"$SG_LOG"
-  "$SG_BIN" serve "${listen[@]}" --tls-cert "$SG_CERTS/tls.crt" --tls-key "$SG_CERTS/tls.key" "$@" >>"$SG_LOG" 2>&1 &
+  "$SG_BIN" serve "${listen[@]}" "${data[@]}" --tls-cert "$SG_CERTS/tls.crt" --tls-key "$SG_CERTS/tls.key" "$@" >>"$SG_LOG" 2>&1 &
   SG_PID=$!
   local i line
   for i in $(seq 1 $((SG_START_TIMEOUT * 10))); do
