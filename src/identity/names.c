@@ -121,7 +121,7 @@ size_t sg_identity_run_name(char out[SG_IDENTITY_NAME_MAX + 1], sg_span_t story_
     }
     size_t total = slen + (add_hash ? 1 + SG_IDENTITY_SHORT_HASH_LEN : 0);
     size_t n;
-    if (story_name.len <= SG_IDENTITY_NAME_MAX && total <= SG_IDENTITY_NAME_MAX - story_name.len - 1) {
+    if (story_name.len < SG_IDENTITY_NAME_MAX && total <= SG_IDENTITY_NAME_MAX - story_name.len - 1) {
         /* total fits, so slen < sizeof(s) and all of s was kept */
         n = put(out, 0, story_name.ptr, story_name.len);
         out[n++] = '-';

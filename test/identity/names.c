@@ -153,3 +153,21 @@ Test(identity_names, run_name_fits_exactly_253)
     cr_expect_eq(buf[200], '-');
     cr_expect_eq(buf[201], 'y');
 }
+
+Test(identity_names, run_name_of_a_253_byte_story_drops_the_token_and_cuts_to_236)
+{
+    /* A story name as long as a whole name leaves no room for "-token": the token part is dropped and the story cut
+     * to 236 bytes (§2.4 step 6). The size check must not wrap around at exactly 253 bytes. */
+    char story[SG_IDENTITY_NAME_MAX + 1], out[SG_IDENTITY_NAME_MAX + 1], h[SG_IDENTITY_SHORT_HASH_LEN + 1];
+    for (size_t len = 236; len <= SG_IDENTITY_NAME_MAX; len++) {
+        memset(story, 'x', len);
+        story[len] = '\0';
+        size_t n = sg_identity_run_name(out, S("default"), S(story), S("k1"));
+        short_hash(h, "default", story, "k1");
+        size_t keep = len > 236 ? 236 : len;
+        cr_assert_eq(n, keep + 1 + SG_IDENTITY_SHORT_HASH_LEN, "story of %zu bytes", len);
+        cr_assert_eq(memcmp(out, story, keep), 0);
+        cr_assert_eq(out[keep], '-');
+        cr_assert_str_eq(out + keep + 1, h);
+    }
+}
