@@ -17,11 +17,12 @@ write_policy() {
 
 metric() { sg_curl "$SG_URL/metrics" 2>/dev/null | grep -F "$1" | awk '{print $NF}'; }
 
-# wait_for DESCRIPTION COMMAND...: retries COMMAND for up to 15 s.
+# wait_for DESCRIPTION COMMAND...: retries COMMAND for up to 90 s (a bound, not a speed requirement: a loaded CI
+# machine may answer slowly, and the checks below count answers, not seconds).
 wait_for() {
   local what="$1" i
   shift
-  for i in $(seq 1 150); do "$@" && return 0; sleep 0.1; done
+  for i in $(seq 1 900); do "$@" && return 0; sleep 0.1; done
   return 1
 }
 
