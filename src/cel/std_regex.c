@@ -1,7 +1,7 @@
 /* `matches` on PCRE2 configured to behave like RE2 where it can: UTF-8 mode, `$` only at the very end, ASCII \d \w
  * \s \b, and the constructs RE2 refuses (backreferences, lookaround, atomic groups, recursion, conditionals,
  * possessive quantifiers, \C \K) rejected before compiling. Matching is bounded by PCRE2's match and depth limits.
- * Constant patterns are compiled (and JIT-compiled) once with the program, and simple ones are matched without PCRE2.
+ * Constant patterns are compiled (and JIT-compiled) once with the program.
  * JIT matching uses one match data per thread (made once); other matching takes per-evaluation memory from the
  * evaluation arena through a PCRE2 general context, so matching does not malloc after a thread's first match. */
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -111,120 +111,10 @@ static pcre2_code *compile(const char *pat, size_t len, const char **errmsg, cha
     return re;
 }
 
-#define MAX_ATOMS 32
-
-/* The byte set of one position of a simple pattern (ASCII only). */
-typedef struct st_atom_t {
-    uint64_t bits[2];
-} atom_t;
-
 typedef struct st_regex_t {
     pcre2_code *code;
     int jit; /* JIT-compiled: matched with pcre2_jit_match, which skips pcre2_match's checks */
-    /* Simple patterns — optional ^, ASCII characters, escaped punctuation and [...] sets of ASCII characters and
-     * ranges, optional $, no quantifiers, groups or alternation — are matched here without PCRE2: each position is
-     * one ASCII byte, so a match is a byte-wise test at the anchored place or at each offset. */
-    int simple, anchored, dollar;
-    uint32_t natoms;
-    atom_t atoms[MAX_ATOMS];
 } regex_t;
-
-static void atom_add(atom_t *a, unsigned ch)
-{
-    a->bits[ch >> 6] |= 1ull << (ch & 63);
-}
-
-static int is_plain(unsigned ch)
-{
-    return ch >= 0x20 && ch < 0x7f && strchr(".^$|()?*+{}[]\\", (int)ch) == NULL;
-}
-
-/* Fills r->atoms when `pat` (trailing .* already dropped) is a simple pattern; returns 1 if so. */
-static int simple_parse(regex_t *r, const char *pat, size_t len)
-{
-    size_t i = 0;
-    memset(r->atoms, 0, sizeof(r->atoms));
-    r->natoms = 0;
-    r->anchored = r->dollar = 0;
-    if (i < len && pat[i] == '^') {
-        r->anchored = 1;
-        i++;
-    }
-    while (i < len) {
-        unsigned ch = (unsigned char)pat[i];
-        if (ch == '$' && i == len - 1) {
-            r->dollar = 1;
-            break;
-        }
-        if (r->natoms == MAX_ATOMS)
-            return 0;
-        atom_t *a = &r->atoms[r->natoms++];
-        if (ch == '\\') {
-            unsigned e = i + 1 < len ? (unsigned char)pat[i + 1] : 0;
-            if (e < 0x21 || e >= 0x7f || (e >= '0' && e <= '9') || (e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z'))
-                return 0;
-            atom_add(a, e);
-            i += 2;
-        } else if (ch == '[') {
-            size_t j = i + 1;
-            if (j < len && (pat[j] == '^' || pat[j] == ']'))
-                return 0;
-            int any = 0;
-            while (j < len && pat[j] != ']') {
-                unsigned lo = (unsigned char)pat[j];
-                if (lo < 0x20 || lo >= 0x7f || lo == '\\' || lo == '[')
-                    return 0;
-                unsigned hi = lo;
-                if (j + 2 < len && pat[j + 1] == '-' && pat[j + 2] != ']') {
-                    hi = (unsigned char)pat[j + 2];
-                    if (hi < 0x20 || hi >= 0x7f || hi == '\\' || hi == '[' || hi < lo)
-                        return 0;
-                    j += 3;
-                } else {
-                    j++;
-                }
-                for (unsigned k = lo; k <= hi; k++)
-                    atom_add(a, k);
-                any = 1;
-            }
-            if (j >= len || !any)
-                return 0;
-            i = j + 1;
-        } else if (is_plain(ch)) {
-            atom_add(a, ch);
-            i++;
-        } else {
-            return 0;
-        }
-    }
-    return 1;
-}
-
-static int atoms_at(const regex_t *r, const unsigned char *s)
-{
-    for (uint32_t k = 0; k < r->natoms; k++) {
-        unsigned ch = s[k];
-        if (ch >= 0x80 || !((r->atoms[k].bits[ch >> 6] >> (ch & 63)) & 1))
-            return 0;
-    }
-    return 1;
-}
-
-static int simple_match(const regex_t *r, const char *str, size_t len)
-{
-    const unsigned char *s = (const unsigned char *)str;
-    size_t n = r->natoms;
-    if (len < n)
-        return 0;
-    if (r->anchored)
-        return (!r->dollar || len == n) && atoms_at(r, s);
-    if (r->dollar)
-        return atoms_at(r, s + len - n);
-    for (size_t at = 0; at + n <= len; at++)
-        if (atoms_at(r, s + at))
-            return 1;
-    return 0;
-}
 
 void *sg_cel__regex_compile(const char *pat, size_t len, const char **errmsg, sg_arena_t *msg_arena)
 {
@@ -241,7 +131,6 @@ void *sg_cel__regex_compile(const char *pat, size_t len, const char **errmsg, sg
         free(r);
         return NULL;
     }
-    r->simple = simple_parse(r, pat, trim_dot_star(pat, len));
     /* best effort: the interpreter is used when JIT is unavailable */
     size_t jitsize = 0;
     r->jit = pcre2_jit_compile(r->code, PCRE2_JIT_COMPLETE) == 0 &&
@@ -323,8 +212,6 @@ static pcre2_match_data *get_thread_md(void)
 
 int sg_cel__regex_match(sg_cel_ctx_t *c, void *re, const char *s, size_t len)
 {
-    if (((const regex_t *)re)->simple)
-        return simple_match(re, s, len);
     const regex_t *r = re;
     pcre2_match_data *md = r->jit ? get_thread_md() : NULL;
     if (md == NULL)
@@ -361,7 +248,6 @@ SG_CEL_FN(sg_cel__fn_matches)
         if (dyn == NULL)
             return sg_cel__err_nomem(out);
         dyn->jit = 0;
-        dyn->simple = 0;
         dyn->code = compile(a[1].u.s, a[1].len, &msg, buf, sizeof(buf), g);
         re = dyn;
         if (dyn->code == NULL)
