@@ -15,7 +15,9 @@ build="$(mkdir -p "${1:-$src/build/valgrind}" && cd "${1:-$src/build/valgrind}" 
 only="${SG_VALGRIND_ONLY:-}"
 passed=0
 failed=0
-command -v valgrind >/dev/null || { echo "valgrind not installed (scripts/install-deps.sh)"; echo "0 passed, 1 failed"; exit 1; }
+if ! command -v valgrind >/dev/null; then
+  echo "valgrind not installed (scripts/install-deps.sh)"; echo "0 passed, 1 failed"; exit 1
+fi
 
 if [ ! -f "$build/CMakeCache.txt" ]; then
   cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSG_DEBUG_POOL=ON \

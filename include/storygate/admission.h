@@ -27,6 +27,9 @@ typedef enum en_sg_admission_op_t {
     SG_ADMISSION_OP_CONNECT,
 } sg_admission_op_t;
 
+/** "CREATE", "UPDATE", "DELETE" or "CONNECT" (static); NULL for SG_ADMISSION_OP_UNKNOWN or another value. */
+const char *sg_admission_op_name(sg_admission_op_t op);
+
 /* Which §3.3/§3.5 checks sg_admission_validate_trigger runs (in the spec's order, first failure wins). */
 typedef enum en_sg_trigger_checks_t {
     SG_TRIGGER_CHECK_IDENTITY = 1 << 0,   /* checks 1-5: storyRef.name, submissionId, mode/key, inputHash required */

@@ -13,6 +13,8 @@
 #include <storygate/config.h>
 #include <storygate/error.h>
 #include <storygate/http.h>
+#include <storygate/reconcile.h>
+#include <storygate/refs.h>
 #include <storygate/store.h>
 
 typedef struct st_sg_api_t sg_api_t;
@@ -32,6 +34,15 @@ void sg_api_embedded_stop(sg_api_t *api);
 
 /** The store of a running embedded API (borrowed), for tools and tests. */
 sg_store_t *sg_api_store(sg_api_t *api);
+
+/** Admission options of a server: `aopts` (NULL = defaults; its cross-namespace policy wins, else cfg's), refs from
+ * `refs` (borrowed) and the accept hook `on_accept(on_accept_ctx, req)`. Thread-safe. */
+void sg_api_admission_opts(sg_admission_opts_t *out, const sg_config_t *cfg, const sg_admission_opts_t *aopts,
+                           sg_refs_holder_t *refs, sg_admission_accept_fn on_accept, void *on_accept_ctx);
+/** Reconciler options for `store` (borrowed) and `policy`, with cfg's inline inputs limit, storage path and worker
+ * count; the caller sets mode-specific hooks. Thread-safe. */
+void sg_api_reconciler_opts(sg_reconciler_opts_t *out, const sg_config_t *cfg, sg_store_t *store,
+                            sg_refs_policy_t policy);
 
 /** Loads every *.yaml / *.yml file of `dir` (name order; multi-document) into `store`: Stories and ReferenceGrants
  * (other kinds are refused) are created, or updated when they exist. SG_EINVALID with "file:line:column: message" on

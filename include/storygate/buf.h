@@ -14,7 +14,10 @@ typedef struct st_sg_buf_t {
     int oom;
 } sg_buf_t;
 
-#define SG_BUF_INIT {NULL, 0, 0, 0}
+#define SG_BUF_INIT                                                                                                    \
+    {                                                                                                                  \
+        NULL, 0, 0, 0                                                                                                  \
+    }
 
 /** Prepares an empty buffer. */
 void sg_buf_init(sg_buf_t *b);

@@ -81,7 +81,10 @@ typedef struct st_sg_json_parse_opts_t {
     size_t max_string; /* longest string or key in bytes as written between the quotes; 0 = unlimited */
 } sg_json_parse_opts_t;
 
-#define SG_JSON_PARSE_OPTS_INIT {SG_JSON_STRICT, 0, 0, 0}
+#define SG_JSON_PARSE_OPTS_INIT                                                                                        \
+    {                                                                                                                  \
+        SG_JSON_STRICT, 0, 0, 0                                                                                        \
+    }
 
 /** Parses `buf[0..len)` into a tree allocated in `arena` (the caller owns the arena; the tree borrows nothing from
  * `buf` except `raw` spans, so `buf` must outlive the tree when `raw` is used). On failure returns SG_EINVALID (syntax,

@@ -102,7 +102,7 @@ typedef struct st_sg_store_list_t {
 
 typedef struct st_sg_store_list_opts_t {
     const char *label_selector; /* "a=b,c!=d,e,!f" (also ==, in (...), notin (...)); NULL or "" = everything */
-    const char *field_selector; /* "metadata.name=x,spec.storyRef.name!=y" over string fields; NULL = everything */
+    const char *field_selector; /* "metadata.name=x,spec.storyRef.name!=y" on selectable fields; NULL = all */
     size_t limit;               /* 0 = no limit; past it the list is cut (no continuation) */
 } sg_store_list_opts_t;
 
@@ -243,6 +243,17 @@ int sg_store_check_name(const char *what, const char *s, sg_error_t *err);
 int sg_store_list_push(sg_store_list_t *l, const char *json, size_t len, uint64_t rv);
 /** For backends: points the items into the list's storage once every item is pushed. Not thread-safe. */
 void sg_store_list_finish(sg_store_list_t *l);
+
+/* Parsed label and field selectors (sg_store_list_opts_t syntax). */
+typedef struct st_sg_store_selector_t sg_store_selector_t;
+/** Parses both selectors for `kind` (either NULL/""); `*out` (caller-owned, sg_store_selector_free) is NULL when
+ * nothing is selected on; SG_EINVALID with an apiserver-like message. Thread-safe. */
+int sg_store_selector_parse(sg_store_selector_t **out, sg_store_kind_t kind, const char *labels, const char *fields,
+                            sg_error_t *err);
+/** 1 when `obj` matches (a NULL selector matches everything); absent fields compare as "". Thread-safe. */
+int sg_store_selector_match(const sg_store_selector_t *sel, const sg_json_t *obj);
+/** Frees a selector. NULL is accepted. */
+void sg_store_selector_free(sg_store_selector_t *sel);
 
 /** "Story", "ReferenceGrant", "StoryTrigger", "StoryRun". Static. */
 const char *sg_store_kind_name(sg_store_kind_t kind);

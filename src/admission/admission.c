@@ -66,7 +66,7 @@ sg_refs_snapshot_t *sg_admission_refs(const sg_admission_t *adm)
     return adm->opts.refs_acquire != NULL ? adm->opts.refs_acquire(adm->opts.refs_ctx) : NULL;
 }
 
-static const char *op_name(sg_admission_op_t op)
+const char *sg_admission_op_name(sg_admission_op_t op)
 {
     switch (op) {
     case SG_ADMISSION_OP_CREATE:
@@ -188,7 +188,7 @@ static int review_trigger(const sg_admission_t *adm, sg_admission_request_t *req
         (old = sg_arena_alloc(req->arena, sizeof(*old))) == NULL)
         return SG_ENOMEM;
     if (req->object == NULL)
-        return sg_admission_deny(v, 400, "malformed", "request.object: required for %s", op_name(req->op));
+        return sg_admission_deny(v, 400, "malformed", "request.object: required for %s", sg_admission_op_name(req->op));
     if (sg_admission_trigger_decode(t, req->object, "request.object", &err) < 0)
         return sg_admission_deny(v, 400, "malformed", "%s", err.message);
     req->trigger = t;
@@ -247,7 +247,7 @@ int sg_admission_handle(sg_admission_t *adm, sg_admission_webhook_t webhook, con
     if (sg_admission__decode_review(&req, root, &err) < 0)
         return transport_error(out, outcome, arena, 400, "bad_request", err.message);
 
-    const char *opn = op_name(req.op);
+    const char *opn = sg_admission_op_name(req.op);
     outcome->operation = opn != NULL ? opn : req.operation.ptr;
     outcome->uid = req.uid.ptr;
     outcome->dry_run = req.dry_run;

@@ -12,32 +12,6 @@
 #define POOL_THREADS 32
 #define POOL_QUEUE 4096
 
-static void on_accept(void *ctx, const sg_admission_request_t *req)
-{
-    sg_api_t *api = ctx;
-    const sg_trigger_t *t = req->trigger;
-    if (api->reconciler == NULL || t == NULL)
-        return;
-    /* the apiserver may leave metadata.namespace out of the object; the request names it */
-    sg_span_t nsp = t->namespace_.len != 0 ? t->namespace_ : req->namespace_;
-    sg_span_t np = t->name.len != 0 ? t->name : req->name;
-    if (np.len == 0 || np.len > SG_API__NAME_MAX || nsp.len == 0 || nsp.len > SG_API__NAME_MAX)
-        return;
-    char ns[SG_API__NAME_MAX + 1], name[SG_API__NAME_MAX + 1];
-    memcpy(ns, nsp.ptr, nsp.len);
-    ns[nsp.len] = '\0';
-    memcpy(name, np.ptr, np.len);
-    name[np.len] = '\0';
-    sg_reconciler_enqueue(api->reconciler, ns, name);
-}
-
-static sg_refs_policy_t policy_of(const sg_config_t *cfg)
-{
-    return cfg->admission.cross_namespace_policy == SG_CROSS_NS_ALLOW   ? SG_REFS_POLICY_ALLOW
-           : cfg->admission.cross_namespace_policy == SG_CROSS_NS_GRANT ? SG_REFS_POLICY_GRANT
-                                                                        : SG_REFS_POLICY_DENY;
-}
-
 static int open_store(sg_api_t *api, sg_error_t *err)
 {
     const char *dir = api->cfg->data_dir != NULL ? api->cfg->data_dir : "var/storygate";
@@ -70,7 +44,6 @@ int sg_api_embedded_start(sg_api_t **out, const sg_config_t *cfg, sg_http_server
     api->cfg = cfg;
     api->server = server;
     api->max_body = cfg->http.max_body_bytes != 0 ? cfg->http.max_body_bytes : 7340032;
-    pthread_mutex_init(&api->refs_mu, NULL);
     pthread_mutex_init(&api->loops_mu, NULL);
     atomic_init(&api->nwatches, 0);
     sg_api__metrics_init(sg_metrics_default());
@@ -104,22 +77,15 @@ int sg_api_embedded_start(sg_api_t **out, const sg_config_t *cfg, sg_http_server
     if ((rc = sg_api__refs_start(api, err)) < 0)
         goto fail;
 
-    sg_admission_opts_t ao = SG_ADMISSION_OPTS_INIT;
-    if (aopts != NULL)
-        ao = *aopts;
-    ao.cross_namespace_policy = aopts != NULL ? aopts->cross_namespace_policy : policy_of(cfg);
-    ao.refs_acquire = sg_refs_holder_acquire;
-    ao.refs_ctx = api->refs;
-    ao.on_accept = on_accept;
-    ao.on_accept_ctx = api;
+    sg_admission_opts_t ao;
+    /* No webhook hint here: a trigger admitted through /validate lives in some external apiserver, not in this store;
+     * triggers created through the API are enqueued once persisted, and store events enqueue the rest. */
+    sg_api_admission_opts(&ao, cfg, aopts, api->refs, NULL, NULL);
     if ((rc = sg_admission_new(&api->adm, &ao, err)) < 0)
         goto fail;
 
-    sg_reconciler_opts_t ro = SG_RECONCILER_OPTS_INIT;
-    ro.store = api->store;
-    ro.cross_namespace_policy = ao.cross_namespace_policy;
-    ro.max_inline_inputs_size = (long)cfg->admission.max_inline_inputs_size;
-    ro.storage_path = cfg->storage.base_path;
+    sg_reconciler_opts_t ro;
+    sg_api_reconciler_opts(&ro, cfg, api->store, ao.cross_namespace_policy);
     if ((rc = sg_reconciler_new(&api->reconciler, &ro, err)) < 0)
         goto fail;
 
@@ -166,7 +132,6 @@ void sg_api_embedded_stop(sg_api_t *api)
     free(api->tokens);
     free(api->tokens_ro);
     sg_api__loops_free(api);
-    pthread_mutex_destroy(&api->refs_mu);
     pthread_mutex_destroy(&api->loops_mu);
     free(api);
 }

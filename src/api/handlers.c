@@ -226,12 +226,12 @@ static int on_api(h2o_req_t *req, sg_http_thread_t *thr, void *data)
         return 0;
     }
     /* selectors are checked here so a typo fails fast with 400 */
-    sg_api__selector_t *sel = NULL;
-    if (sg_api__selector_parse(&sel, path.res->kind, query.label_selector, query.field_selector, &err) < 0) {
+    sg_store_selector_t *sel = NULL;
+    if (sg_store_selector_parse(&sel, path.res->kind, query.label_selector, query.field_selector, &err) < 0) {
         sg_api__send_status(req, 400, NULL, err.message, NULL, path.res);
         return 0;
     }
-    sg_api__selector_free(sel);
+    sg_store_selector_free(sel);
 
     sg_api__loop_t *loop = sg_api__loop_get(api, req->conn->ctx);
     if (loop == NULL) {

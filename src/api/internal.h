@@ -94,18 +94,6 @@ int sg_api__query_parse(sg_api__query_t *out, const char *q, size_t len, sg_aren
 /** 1 when an Accept header asks for a meta.k8s.io Table. */
 int sg_api__accept_table(const char *accept, size_t len);
 
-/* ---- selectors (select.c) ------------------------------------------------------------------------------------- */
-
-typedef struct st_sg_api__selector_t sg_api__selector_t;
-/** Parses label and field selectors (either NULL/""); `*out` NULL when nothing is selected on. SG_EINVALID with a
- * message like the apiserver's. Heap-owned (sg_api__selector_free). Field selectors accept metadata.name and
- * metadata.namespace on every kind, and spec.storyRef.name / status.phase on StoryRuns. */
-int sg_api__selector_parse(sg_api__selector_t **out, sg_store_kind_t kind, const char *labels, const char *fields,
-                           sg_error_t *err);
-/** 1 when the object matches (NULL selector matches everything). */
-int sg_api__selector_match(const sg_api__selector_t *sel, const sg_json_t *obj);
-void sg_api__selector_free(sg_api__selector_t *sel);
-
 /* ---- bodies (status.c, discovery.c, table.c) ------------------------------------------------------------------ */
 
 /** Appends a Kubernetes Status failure: code, reason, message, details {name, group, kind}. */

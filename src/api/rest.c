@@ -82,10 +82,10 @@ static void do_delete(sg_api__job_t *job, sg_arena_t *arena)
 static void do_list(sg_api__job_t *job, sg_arena_t *arena)
 {
     sg_error_t err = SG_ERROR_INIT;
-    sg_api__selector_t *sel = NULL;
+    sg_store_selector_t *sel = NULL;
     sg_store_list_t list;
     sg_store_list_init(&list);
-    int rc = sg_api__selector_parse(&sel, job->path.res->kind, job->label_selector, job->field_selector, &err);
+    int rc = sg_store_selector_parse(&sel, job->path.res->kind, job->label_selector, job->field_selector, &err);
     if (rc < 0) {
         fail(job, 400, NULL, err.message, NULL);
         return;
@@ -115,7 +115,7 @@ static void do_list(sg_api__job_t *job, sg_arena_t *arena)
         sg_json_t *obj = NULL;
         if (objs != NULL) {
             if (parse(&obj, list.items[i].json, list.items[i].len, arena, NULL) < 0 ||
-                !sg_api__selector_match(sel, obj))
+                !sg_store_selector_match(sel, obj))
                 continue;
             objs[n] = obj;
         }
@@ -134,7 +134,7 @@ static void do_list(sg_api__job_t *job, sg_arena_t *arena)
     if (job->out.oom)
         fail(job, 500, NULL, "out of memory", NULL);
 done:
-    sg_api__selector_free(sel);
+    sg_store_selector_free(sel);
     sg_store_list_dispose(&list);
 }
 

@@ -122,8 +122,6 @@ struct st_sg_api_t {
     sg_store_t *store;
     sg_refs_holder_t *refs;
     sg_refs_feed_t *refs_feed; /* keeps `refs` current from the store */
-    pthread_mutex_t refs_mu;   /* no longer used */
-    int refs_subscribed;
     int events_subscribed;
     sg_reconciler_t *reconciler;
     sg_admission_t *adm;

@@ -24,7 +24,7 @@ struct st_sg_api__watch_t {
     h2o_req_t *req; /* NULL once h2o released it */
     const sg_api__resource_t *res;
     char ns[SG_API__NAME_MAX + 1];
-    sg_api__selector_t *sel;
+    sg_store_selector_t *sel;
     int table;
     int include_object;
     int live;
@@ -116,7 +116,7 @@ static void free_watch(sg_api__watch_t *w)
     for (size_t i = 0; i < w->nheld; i++)
         sg_api__event_release(w->held[i]);
     free(w->held);
-    sg_api__selector_free(w->sel);
+    sg_store_selector_free(w->sel);
     sg_buf_dispose(&w->pending);
     sg_buf_dispose(&w->inflight);
     free(w);
@@ -156,7 +156,7 @@ static void emit(sg_api__watch_t *w, const sg_api__event_t *ev, sg_store_event_t
         sg_json_parse_opts_t o = SG_JSON_PARSE_OPTS_INIT;
         if (sg_json_parse(&obj, &loop->arena, ev->json, ev->len, &o, NULL) < 0)
             return;
-        if (!sg_api__selector_match(w->sel, obj))
+        if (!sg_store_selector_match(w->sel, obj))
             return;
     }
     sg_buf_printf(&w->pending, "{\"type\":\"%s\",\"object\":", type_name(type));
@@ -194,7 +194,7 @@ int sg_api__watch_start(sg_api_t *api, sg_api__loop_t *loop, h2o_req_t *req, con
         sg_api__send_status(req, 500, NULL, "out of memory", NULL, NULL);
         return 0;
     }
-    if (sg_api__selector_parse(&w->sel, path->res->kind, query->label_selector, query->field_selector, &err) < 0) {
+    if (sg_store_selector_parse(&w->sel, path->res->kind, query->label_selector, query->field_selector, &err) < 0) {
         free(w);
         sg_api__send_status(req, 400, NULL, err.message, NULL, path->res);
         return 0;

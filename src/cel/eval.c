@@ -183,7 +183,7 @@ __attribute__((noinline)) static int scan_dotted_vars(sg_cel_ctx_t *c)
     int d = 0;
     for (size_t i = 0; i < c->nvars && !d; i++) {
         const char *name = c->vars[i].name;
-        _Atomic(const char *) *seen = (_Atomic(const char *) *)&c->p->plain_names[i & 3];
+        sg_cel__atomic_str_t *seen = (sg_cel__atomic_str_t *)&c->p->plain_names[i & 3];
         if (atomic_load_explicit(seen, memory_order_relaxed) == name)
             continue;
         if (strchr(name, '.') != NULL)
@@ -201,7 +201,7 @@ static inline int dotted_vars(sg_cel_ctx_t *c)
         return c->dotted_vars;
     /* one variable seen before: the common case, decided without a call */
     if (c->nvars == 1 &&
-        atomic_load_explicit((_Atomic(const char *) *)&c->p->plain_names[0], memory_order_relaxed) == c->vars[0].name)
+        atomic_load_explicit((sg_cel__atomic_str_t *)&c->p->plain_names[0], memory_order_relaxed) == c->vars[0].name)
         return c->dotted_vars = 0;
     return scan_dotted_vars(c);
 }
@@ -1286,7 +1286,7 @@ __attribute__((always_inline)) static inline int run(sg_cel_value_t *out, uint64
     const sg_cel_value_t *globals_buf[64];
     c.locals = p->nlocals <= 16 ? locals_buf : sg_arena_alloc(scratch, p->nlocals * sizeof(sg_cel_value_t));
     c.globals = globals_buf; /* free variables past the 64th are looked up on every use */
-    if (c.locals == NULL || c.globals == NULL) {
+    if (c.locals == NULL) {
         sg_cel__err_nomem(out);
         return sg_error_set(err, SG_ENOMEM, "out of memory");
     }

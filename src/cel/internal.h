@@ -218,6 +218,10 @@ enum { NF_TEST = 1, NF_OPTIONAL = 2, NF_LOCAL = 4, NF_ROOT = 8 };
 #define SG_CEL_MAX_MEMOS 32
 
 /* ---- program ---- */
+
+/* A string pointer read and written with relaxed atomics (caches shared by concurrent evaluations). */
+typedef _Atomic(const char *) sg_cel__atomic_str_t;
+
 struct st_sg_cel_program_t {
     sg_arena_t arena;
     char *source;
@@ -228,7 +232,7 @@ struct st_sg_cel_program_t {
     /* Per free variable: the caller's name pointer and index seen last time. Callers pass the same name strings on
      * every evaluation, so pointer equality (checked against the caller's array) replaces strcmp. Relaxed atomics:
      * a stale or mixed pair only fails the check and falls back to the search. */
-    _Atomic(const char *) *global_name_cache;
+    sg_cel__atomic_str_t *global_name_cache;
     _Atomic uint32_t *global_index_cache;
     uint32_t nglobals;
     uint32_t nlocals;
@@ -239,7 +243,7 @@ struct st_sg_cel_program_t {
     uint32_t nmemos; /* shared path prefixes cached per evaluation (at most SG_CEL_MAX_MEMOS) */
     /* Variable names seen without a dot, by pointer (same assumption and same relaxed atomics as the global caches):
      * spares scanning every name for a dot on every evaluation of a path. Slot i % 4 for the i-th variable. */
-    _Atomic(const char *) plain_names[4];
+    sg_cel__atomic_str_t plain_names[4];
 };
 
 /* ---- evaluation ---- */

@@ -3,16 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <storygate/api.h>
 #include <storygate/log.h>
 
 #include "internal.h"
-
-static sg_refs_policy_t policy_of(const sg_config_t *cfg)
-{
-    return cfg->admission.cross_namespace_policy == SG_CROSS_NS_ALLOW   ? SG_REFS_POLICY_ALLOW
-           : cfg->admission.cross_namespace_policy == SG_CROSS_NS_GRANT ? SG_REFS_POLICY_GRANT
-                                                                        : SG_REFS_POLICY_DENY;
-}
 
 static int connect_apiserver(sg_cluster_t *c, sg_error_t *err)
 {
@@ -96,23 +90,13 @@ int sg_cluster_start(sg_cluster_t **out, const sg_config_t *cfg, sg_http_server_
         goto fail;
     }
 
-    sg_admission_opts_t ao = SG_ADMISSION_OPTS_INIT;
-    if (aopts != NULL)
-        ao = *aopts;
-    ao.cross_namespace_policy = aopts != NULL ? aopts->cross_namespace_policy : policy_of(cfg);
-    ao.refs_acquire = sg_refs_holder_acquire;
-    ao.refs_ctx = c->refs;
-    ao.on_accept = sg_cluster__on_accept;
-    ao.on_accept_ctx = c;
+    sg_admission_opts_t ao;
+    sg_api_admission_opts(&ao, cfg, aopts, c->refs, sg_cluster__on_accept, c);
     if ((rc = sg_admission_new(&c->adm, &ao, err)) < 0)
         goto fail;
 
-    sg_reconciler_opts_t ro = SG_RECONCILER_OPTS_INIT;
-    ro.store = c->store;
-    ro.cross_namespace_policy = ao.cross_namespace_policy;
-    ro.max_inline_inputs_size = (long)cfg->admission.max_inline_inputs_size;
-    ro.storage_path = cfg->storage.base_path;
-    ro.workers = cfg->reconcile.workers;
+    sg_reconciler_opts_t ro;
+    sg_api_reconciler_opts(&ro, cfg, c->store, ao.cross_namespace_policy);
     ro.notfound_retries = SG_CLUSTER__NOTFOUND_RETRIES;
     ro.may_work = sg_cluster__may_work;
     ro.may_work_ctx = c;

@@ -278,7 +278,7 @@ static const char *clean_value(const char *v, char **owned)
     *owned = NULL;
     const unsigned char *u = (const unsigned char *)v;
     size_t len = strlen(v), i = 0;
-    while (v[i] != '\0' && i < SG_METRICS_LABEL_MAX) {
+    while (i < SG_METRICS_LABEL_MAX && v[i] != '\0') {
         size_t k = sg_utf8_seq_len(u + i, len - i);
         if (k == 0 || i + k > SG_METRICS_LABEL_MAX)
             break;

@@ -4,22 +4,6 @@
 
 #include "internal.h"
 
-static const char *op_name(sg_admission_op_t op)
-{
-    switch (op) {
-    case SG_ADMISSION_OP_CREATE:
-        return "CREATE";
-    case SG_ADMISSION_OP_UPDATE:
-        return "UPDATE";
-    case SG_ADMISSION_OP_DELETE:
-        return "DELETE";
-    case SG_ADMISSION_OP_CONNECT:
-        return "CONNECT";
-    default:
-        return "";
-    }
-}
-
 int sg_policy_admission_validate(void *ctx, const sg_admission_request_t *req, sg_admission_verdict_t *v)
 {
     sg_policy_engine_t *e = ctx;
@@ -30,7 +14,8 @@ int sg_policy_admission_validate(void *ctx, const sg_admission_request_t *req, s
     }
     sg_policy_input_t in;
     memset(&in, 0, sizeof(in));
-    in.operation = op_name(req->op);
+    const char *opn = sg_admission_op_name(req->op);
+    in.operation = opn != NULL ? opn : "";
     in.namespace_ = req->namespace_.ptr != NULL ? req->namespace_.ptr : "";
     in.name = req->name.ptr != NULL ? req->name.ptr : "";
     in.object = req->object;

@@ -80,21 +80,22 @@ static void record(pass_t *p, const sg_reconcile__decision_t *d, const sg_json_t
                  d->decision, "reason", SG_LOG_STR, d->reason, NULL);
 }
 
-/* Writes the status for `d`. With `no_wait` the write is queued (ordered before this pass's later writes). */
-static int write_status_opt(pass_t *p, const sg_reconcile__decision_t *d, int no_wait)
+/* Writes the status for `d`, failures described in `err`. With `no_wait` the write is queued (ordered before this
+ * pass's later writes). */
+static int write_status_err(pass_t *p, const sg_reconcile__decision_t *d, int no_wait, sg_error_t *err)
 {
     char now[32];
     double now_epoch;
     sg_reconcile__now(now, &now_epoch);
     sg_json_t *st = sg_reconcile__status(p->a, p->status, p->generation, d, now);
     if (st == NULL)
-        return sg_error_set(p->err, SG_ENOMEM, "out of memory building the status");
+        return sg_error_set(err, SG_ENOMEM, "out of memory building the status");
     if (sg_json_get(p->status, "acceptedAt") == NULL)
         p->accepted = now_epoch;
     sg_store_write_opts_t o = SG_STORE_WRITE_OPTS_INIT;
     o.origin = p->r;
     o.no_wait = no_wait;
-    int rc = sg_store_update_status(p->r->opts.store, NULL, SG_KIND_STORYTRIGGER, p->ns, p->name, st, &o, p->err);
+    int rc = sg_store_update_status(p->r->opts.store, NULL, SG_KIND_STORYTRIGGER, p->ns, p->name, st, &o, err);
     if (rc == SG_ENOTFOUND)
         return SG_OK; /* deleted meanwhile: nothing left to decide */
     if (rc != SG_OK)
@@ -102,6 +103,11 @@ static int write_status_opt(pass_t *p, const sg_reconcile__decision_t *d, int no
     p->status = st;
     record(p, d, st, now_epoch);
     return SG_OK;
+}
+
+static int write_status_opt(pass_t *p, const sg_reconcile__decision_t *d, int no_wait)
+{
+    return write_status_err(p, d, no_wait, p->err);
 }
 
 static int write_status(pass_t *p, const sg_reconcile__decision_t *d)
@@ -320,8 +326,6 @@ static void note_retry(pass_t *p, const char *why)
     if (p->r->opts.no_pending || decision == NULL || strcmp(decision, SG_RECONCILE_REASON_PENDING) != 0)
         return;
     sg_error_t ignored = SG_ERROR_INIT;
-    sg_error_t *saved = p->err;
-    p->err = &ignored;
     sg_reconcile__decision_t d = {SG_RECONCILE_REASON_PENDING,
                                   SG_RECONCILE_REASON_PENDING,
                                   sg_arena_printf(p->a, "StoryTrigger is waiting for a decision; retrying: %s", why),
@@ -329,8 +333,7 @@ static void note_retry(pass_t *p, const char *why)
                                   NULL,
                                   NULL};
     if (d.message != NULL)
-        write_status(p, &d);
-    p->err = saved;
+        write_status_err(p, &d, 0, &ignored);
 }
 
 static int is_decided(const char *d)

@@ -51,21 +51,12 @@ int sg_store__uuid(char out[37]);
 /** Now as RFC 3339 UTC with whole seconds (20 chars + NUL). */
 void sg_store__now(char out[32]);
 
-
 /** Kubernetes-style messages: `storyruns.runs.bubustack.io "x" not found` / `... already exists` / conflict. */
 int sg_store__err_notfound(sg_error_t *err, sg_store_kind_t kind, const char *name);
 int sg_store__err_exists(sg_error_t *err, sg_store_kind_t kind, const char *name);
 int sg_store__err_conflict(sg_error_t *err, sg_store_kind_t kind, const char *name);
 
-/* Parsed label and field selectors. */
-typedef struct st_sg_store__selector_t sg_store__selector_t;
-/** Parses both selectors (either may be NULL). `*out` is NULL when nothing is selected on. Free with
- * sg_store__selector_free. SG_EINVALID with a message on a syntax error. */
-int sg_store__selector_parse(sg_store__selector_t **out, const char *labels, const char *fields, sg_error_t *err);
-/** 1 when the object `obj` matches. */
-int sg_store__selector_match(const sg_store__selector_t *sel, const sg_json_t *obj);
 /** 1 when matching needs only metadata.name/namespace (`name`,`ns`), answered in `*match` without parsing. */
-int sg_store__selector_match_key(const sg_store__selector_t *sel, const char *ns, const char *name, int *match);
-void sg_store__selector_free(sg_store__selector_t *sel);
+int sg_store__selector_match_key(const sg_store_selector_t *sel, const char *ns, const char *name, int *match);
 
 #endif

@@ -111,9 +111,9 @@ static int lmdb_list(sg_store_t *store, sg_store_list_t *out, sg_store_kind_t ki
                      const sg_store_list_opts_t *opts, sg_error_t *err)
 {
     sg_lmdb__store_t *s = lm(store);
-    sg_store__selector_t *sel = NULL;
-    int rc =
-        sg_store__selector_parse(&sel, opts ? opts->label_selector : NULL, opts ? opts->field_selector : NULL, err);
+    sg_store_selector_t *sel = NULL;
+    int rc = sg_store_selector_parse(&sel, kind, opts ? opts->label_selector : NULL, opts ? opts->field_selector : NULL,
+                                     err);
     if (rc != SG_OK)
         return rc;
     out->len = 0;
@@ -164,8 +164,8 @@ static int lmdb_list(sg_store_t *store, sg_store_list_t *out, sg_store_kind_t ki
                 sg_json_t *obj = NULL;
                 sg_json_parse_opts_t popts = SG_JSON_PARSE_OPTS_INIT;
                 sg_arena_reset(&arena);
-                match = sg_json_parse(&obj, &arena, json, jlen, &popts, NULL) == SG_OK &&
-                        sg_store__selector_match(sel, obj);
+                match =
+                    sg_json_parse(&obj, &arena, json, jlen, &popts, NULL) == SG_OK && sg_store_selector_match(sel, obj);
             }
             if (!match)
                 continue;
@@ -182,7 +182,7 @@ static int lmdb_list(sg_store_t *store, sg_store_list_t *out, sg_store_kind_t ki
         rc = sg_lmdb__error(s, err, mrc, "list");
 done:
     sg_store_list_finish(out);
-    sg_store__selector_free(sel);
+    sg_store_selector_free(sel);
     return rc;
 }
 

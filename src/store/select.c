@@ -1,5 +1,5 @@
-/* Label selectors (=, ==, !=, exists, !exists, in, notin) and field selectors (=, ==, != over string fields by dotted
- * path) as Kubernetes list calls accept them. */
+/* Label selectors (=, ==, !=, exists, !exists, in, notin) and field selectors (=, ==, != on the fields each kind
+ * makes selectable) as Kubernetes list and watch calls accept them, with the apiserver's error messages. */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,12 +20,12 @@ typedef struct {
     size_t nvalues;
 } req_t;
 
-struct st_sg_store__selector_t {
+struct st_sg_store_selector_t {
     req_t reqs[SELECTOR_MAX_REQS];
     size_t n;
 };
 
-void sg_store__selector_free(sg_store__selector_t *sel)
+void sg_store_selector_free(sg_store_selector_t *sel)
 {
     if (sel == NULL)
         return;
@@ -61,30 +61,46 @@ static int add_value(req_t *r, const char *s, size_t n)
     return SG_OK;
 }
 
-static int valid_key(const char *k)
+/* [A-Za-z0-9._-]{0,63}, alphanumeric at both ends: a label value, or the name part of a key. */
+static int valid_name(const char *v, size_t n)
 {
-    if (*k == '\0')
+    if (n > 63)
         return 0;
-    for (; *k; k++)
-        if (!(isalnum((unsigned char)*k) || *k == '-' || *k == '_' || *k == '.' || *k == '/'))
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)v[i]) && (i == 0 || i == n - 1 || (v[i] != '-' && v[i] != '_' && v[i] != '.')))
             return 0;
     return 1;
 }
 
-/* Label values: empty, or [A-Za-z0-9_.-] up to 63 characters. */
+/* A label key: [prefix/]name, prefix at most 253 bytes, name non-empty. */
+static int valid_key(const char *k)
+{
+    const char *slash = strchr(k, '/');
+    const char *name = slash != NULL ? slash + 1 : k;
+    if (slash != NULL && (slash == k || slash - k > 253))
+        return 0;
+    return *name != '\0' && valid_name(name, strlen(name));
+}
+
 static int valid_value(const char *v)
 {
-    size_t n = strlen(v);
-    if (n > 63)
-        return 0;
-    for (; *v; v++)
-        if (!(isalnum((unsigned char)*v) || *v == '-' || *v == '_' || *v == '.'))
-            return 0;
-    return 1;
+    return valid_name(v, strlen(v));
+}
+
+/* The fields a kind's CRD makes selectable, plus metadata.name and metadata.namespace everywhere. */
+static int field_supported(sg_store_kind_t kind, const char *f)
+{
+    if (strcmp(f, "metadata.name") == 0 || strcmp(f, "metadata.namespace") == 0)
+        return 1;
+    if (kind == SG_KIND_STORYRUN && (strcmp(f, "spec.storyRef.name") == 0 || strcmp(f, "status.phase") == 0))
+        return 1;
+    if (kind == SG_KIND_STORYTRIGGER && (strcmp(f, "spec.storyRef.name") == 0 || strcmp(f, "status.decision") == 0))
+        return 1;
+    return 0;
 }
 
 /* Parses one requirement s[0..n) into r. */
-static int parse_req(req_t *r, int field, const char *s, size_t n, sg_error_t *err)
+static int parse_req(req_t *r, sg_store_kind_t kind, int field, const char *s, size_t n, sg_error_t *err)
 {
     r->field = field;
     const char *end = s + n, *p;
@@ -121,7 +137,7 @@ static int parse_req(req_t *r, int field, const char *s, size_t n, sg_error_t *e
                     c = stop;
                 int rc = add_value(r, q, (size_t)(c - q));
                 if (rc != SG_OK)
-                    return sg_error_set(err, rc, "label selector has too many values");
+                    return sg_error_set(err, SG_EINVALID, "too many values in a selector requirement");
                 q = c + 1;
             }
             goto check;
@@ -129,7 +145,8 @@ static int parse_req(req_t *r, int field, const char *s, size_t n, sg_error_t *e
     }
     if (p == end) {
         if (field)
-            goto bad;
+            return sg_error_set(err, SG_EINVALID, "invalid selector: '%.*s'; can't understand '%.*s'", (int)n, end - n,
+                                (int)n, end - n);
         r->op = OP_EXISTS;
         r->key = dup_trim(s, (size_t)(end - s));
         goto check;
@@ -147,21 +164,28 @@ static int parse_req(req_t *r, int field, const char *s, size_t n, sg_error_t *e
     if (add_value(r, p, (size_t)(end - p)) != SG_OK)
         return sg_error_set(err, SG_ENOMEM, "out of memory");
 check:
-    if (r->key == NULL || !valid_key(r->key))
-        goto bad;
-    for (size_t i = 0; !field && i < r->nvalues; i++)
+    if (r->key == NULL)
+        return sg_error_set(err, SG_ENOMEM, "out of memory");
+    if (field)
+        return field_supported(kind, r->key)
+                   ? SG_OK
+                   : sg_error_set(err, SG_EINVALID, "field label not supported: %.200s", r->key);
+    if (!valid_key(r->key))
+        return sg_error_set(err, SG_EINVALID, "unable to parse requirement: invalid label key \"%.200s\"", r->key);
+    for (size_t i = 0; i < r->nvalues; i++)
         if (!valid_value(r->values[i]))
-            goto bad;
+            return sg_error_set(err, SG_EINVALID, "unable to parse requirement: invalid label value: \"%.200s\"",
+                                r->values[i]);
     return SG_OK;
 bad:
     return sg_error_set(err, SG_EINVALID, "unable to parse requirement: %.*s", (int)n, end - n);
 }
 
-static int parse_list(sg_store__selector_t *sel, int field, const char *s, sg_error_t *err)
+static int parse_list(sg_store_selector_t *sel, sg_store_kind_t kind, int field, const char *s, sg_error_t *err)
 {
     size_t len = strlen(s);
     if (len > SELECTOR_MAX_BYTES)
-        return sg_error_set(err, SG_ELIMIT, "selector is longer than %d bytes", SELECTOR_MAX_BYTES);
+        return sg_error_set(err, SG_EINVALID, "selector is longer than %d bytes", SELECTOR_MAX_BYTES);
     const char *p = s, *end = s + len;
     while (p < end) {
         const char *q = p;
@@ -178,8 +202,9 @@ static int parse_list(sg_store__selector_t *sel, int field, const char *s, sg_er
             blank = blank && isspace((unsigned char)*c);
         if (!blank) {
             if (sel->n == SELECTOR_MAX_REQS)
-                return sg_error_set(err, SG_ELIMIT, "selector has more than %d requirements", SELECTOR_MAX_REQS);
-            int rc = parse_req(&sel->reqs[sel->n++], field, p, (size_t)(q - p), err);
+                return sg_error_set(err, SG_EINVALID, "too many selector requirements (more than %d)",
+                                    SELECTOR_MAX_REQS);
+            int rc = parse_req(&sel->reqs[sel->n++], kind, field, p, (size_t)(q - p), err);
             if (rc != SG_OK)
                 return rc;
         }
@@ -188,23 +213,28 @@ static int parse_list(sg_store__selector_t *sel, int field, const char *s, sg_er
     return SG_OK;
 }
 
-int sg_store__selector_parse(sg_store__selector_t **out, const char *labels, const char *fields, sg_error_t *err)
+int sg_store_selector_parse(sg_store_selector_t **out, sg_store_kind_t kind, const char *labels, const char *fields,
+                            sg_error_t *err)
 {
     *out = NULL;
     if ((labels == NULL || *labels == '\0') && (fields == NULL || *fields == '\0'))
         return SG_OK;
-    sg_store__selector_t *sel = calloc(1, sizeof(*sel));
+    sg_store_selector_t *sel = calloc(1, sizeof(*sel));
     if (sel == NULL)
         return sg_error_set(err, SG_ENOMEM, "out of memory");
     int rc = SG_OK;
-    if (labels != NULL && (rc = parse_list(sel, 0, labels, err)) != SG_OK)
+    if (labels != NULL && (rc = parse_list(sel, kind, 0, labels, err)) != SG_OK)
         goto fail;
-    if (fields != NULL && (rc = parse_list(sel, 1, fields, err)) != SG_OK)
+    if (fields != NULL && (rc = parse_list(sel, kind, 1, fields, err)) != SG_OK)
         goto fail;
+    if (sel->n == 0) { /* only blanks: nothing is selected on */
+        sg_store_selector_free(sel);
+        return SG_OK;
+    }
     *out = sel;
     return SG_OK;
 fail:
-    sg_store__selector_free(sel);
+    sg_store_selector_free(sel);
     return rc;
 }
 
@@ -233,7 +263,7 @@ static int match_req(const req_t *r, const char *v /* NULL = absent */)
     return 0;
 }
 
-int sg_store__selector_match(const sg_store__selector_t *sel, const sg_json_t *obj)
+int sg_store_selector_match(const sg_store_selector_t *sel, const sg_json_t *obj)
 {
     if (sel == NULL)
         return 1;
@@ -250,7 +280,7 @@ int sg_store__selector_match(const sg_store__selector_t *sel, const sg_json_t *o
     return 1;
 }
 
-int sg_store__selector_match_key(const sg_store__selector_t *sel, const char *ns, const char *name, int *match)
+int sg_store__selector_match_key(const sg_store_selector_t *sel, const char *ns, const char *name, int *match)
 {
     *match = 1;
     if (sel == NULL)

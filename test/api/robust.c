@@ -30,12 +30,12 @@ Test(api_robust, random_inputs_never_crash_the_parsers)
         sg_api__query_t q;
         rc = sg_api__query_parse(&q, buf, n, &a, NULL);
         cr_assert(rc == SG_OK || rc == SG_EINVALID);
-        sg_api__selector_t *sel = NULL;
-        rc = sg_api__selector_parse(&sel, SG_KIND_STORYTRIGGER, buf, NULL, NULL);
+        sg_store_selector_t *sel = NULL;
+        rc = sg_store_selector_parse(&sel, SG_KIND_STORYTRIGGER, buf, NULL, NULL);
         cr_assert(rc == SG_OK || rc == SG_EINVALID, "rc %d for '%s'", rc, buf);
         cr_assert(rc == SG_OK || sel == NULL);
-        sg_api__selector_match(sel, NULL);
-        sg_api__selector_free(sel);
+        sg_store_selector_match(sel, NULL);
+        sg_store_selector_free(sel);
         (void)sg_api__accept_table(buf, n);
         if (i % 256 == 0)
             sg_arena_reset(&a);

@@ -40,14 +40,14 @@ Test(api_selectors, table_of_selectors_matches_as_expected)
         cr_assert_not_null(t2, "bad line %s", line);
         *t2 = '\0';
         const char *labels = line, *fields = t1 + 1, *want = t2 + 1;
-        sg_api__selector_t *sel = NULL;
+        sg_store_selector_t *sel = NULL;
         sg_error_t err = SG_ERROR_INIT;
-        int rc = sg_api__selector_parse(&sel, SG_KIND_STORYTRIGGER, labels, fields, &err);
-        const char *got = rc < 0 ? "E" : sg_api__selector_match(sel, obj) ? "1" : "0";
+        int rc = sg_store_selector_parse(&sel, SG_KIND_STORYTRIGGER, labels, fields, &err);
+        const char *got = rc < 0 ? "E" : sg_store_selector_match(sel, obj) ? "1" : "0";
         cr_expect_str_eq(got, want, "labels '%s' fields '%s' (%s)", labels, fields, err.message);
         if (rc < 0)
             cr_expect_neq(err.message[0], '\0', "a parse error says why");
-        sg_api__selector_free(sel);
+        sg_store_selector_free(sel);
         cases++;
     }
     fclose(f);
@@ -57,10 +57,10 @@ Test(api_selectors, table_of_selectors_matches_as_expected)
 
 Test(api_selectors, storyrun_field_selectors_follow_selectable_fields)
 {
-    sg_api__selector_t *sel = NULL;
-    cr_expect_eq(sg_api__selector_parse(&sel, SG_KIND_STORYRUN, NULL, "status.phase=Running", NULL), SG_OK);
-    sg_api__selector_free(sel);
-    cr_expect_eq(sg_api__selector_parse(&sel, SG_KIND_STORY, NULL, "status.phase=Running", NULL), SG_EINVALID);
+    sg_store_selector_t *sel = NULL;
+    cr_expect_eq(sg_store_selector_parse(&sel, SG_KIND_STORYRUN, NULL, "status.phase=Running", NULL), SG_OK);
+    sg_store_selector_free(sel);
+    cr_expect_eq(sg_store_selector_parse(&sel, SG_KIND_STORY, NULL, "status.phase=Running", NULL), SG_EINVALID);
     cr_expect_null(sel);
 }
 
@@ -69,7 +69,7 @@ Test(api_selectors, too_many_requirements_are_refused)
     char buf[4096] = "";
     for (int i = 0; i < 100; i++)
         snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%sk%d=v", i ? "," : "", i);
-    sg_api__selector_t *sel = NULL;
-    cr_expect_eq(sg_api__selector_parse(&sel, SG_KIND_STORY, buf, NULL, NULL), SG_EINVALID);
+    sg_store_selector_t *sel = NULL;
+    cr_expect_eq(sg_store_selector_parse(&sel, SG_KIND_STORY, buf, NULL, NULL), SG_EINVALID);
     cr_expect_null(sel);
 }

@@ -13,7 +13,8 @@
 #include "admission_fuzz.c"
 
 static const char head[] =
-    "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"u-1\",\"kind\":{\"group\":"
+    "{\"apiVersion\":\"admission.k8s.io/"
+    "v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"u-1\",\"kind\":{\"group\":"
     "\"runs.bubustack.io\",\"version\":\"v1alpha1\",\"kind\":\"StoryTrigger\"},\"resource\":{\"group\":"
     "\"runs.bubustack.io\",\"version\":\"v1alpha1\",\"resource\":\"storytriggers\"},\"name\":\"t\",\"namespace\":"
     "\"default\",\"userInfo\":{\"username\":\"system:serviceaccount:default:impulse\"},\"operation\":";

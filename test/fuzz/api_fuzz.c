@@ -51,18 +51,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (p < end && sg_json_parse(&obj, &arena, p, (size_t)(end - p), NULL, NULL) < 0)
         obj = NULL;
     for (int kind = 0; kind < SG_KIND__COUNT; kind++) {
-        sg_api__selector_t *sel = NULL;
-        rc = sg_api__selector_parse(&sel, (sg_store_kind_t)kind, l, f, &err);
+        sg_store_selector_t *sel = NULL;
+        rc = sg_store_selector_parse(&sel, (sg_store_kind_t)kind, l, f, &err);
         if (rc == SG_OK) {
             if (obj != NULL) {
-                int m = sg_api__selector_match(sel, obj);
+                int m = sg_store_selector_match(sel, obj);
                 FUZZ_CHECK(m == 0 || m == 1, "match returned %d", m);
             }
         } else {
             FUZZ_CHECK(sel == NULL, "failed parse returned a selector");
             FUZZ_CHECK(err.message[0] != '\0', "selector error without a message");
         }
-        sg_api__selector_free(sel);
+        sg_store_selector_free(sel);
     }
     sg_arena_dispose(&arena);
     return 0;
