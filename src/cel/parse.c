@@ -265,15 +265,49 @@ static sg_cel_node_t *make_call(parser_t *p, const char *name, sg_cel_node_t *ta
 }
 
 /* Struct literal `Name{field: value, ...}`; the '{' is current. */
+/* The entries of a map or message literal, grown by doubling in the parse arena. */
+typedef struct st_entries_t {
+    sg_cel_node_t **keys, **vals;
+    uint8_t *opt;
+    uint32_t n, cap;
+} entries_t;
+
+static int entries_init(sg_arena_t *a, entries_t *e)
+{
+    e->n = 0;
+    e->cap = 8;
+    e->keys = sg_arena_alloc(a, e->cap * sizeof(*e->keys));
+    e->vals = sg_arena_alloc(a, e->cap * sizeof(*e->vals));
+    e->opt = sg_arena_calloc(a, e->cap, 1);
+    return e->keys != NULL && e->vals != NULL && e->opt != NULL;
+}
+
+static int entries_push(sg_arena_t *a, entries_t *e, sg_cel_node_t *k, sg_cel_node_t *v, int optional)
+{
+    if (e->n == e->cap) {
+        entries_t g = {sg_arena_alloc(a, e->cap * 2 * sizeof(*e->keys)),
+                       sg_arena_alloc(a, e->cap * 2 * sizeof(*e->vals)), sg_arena_calloc(a, e->cap * 2, 1), e->n,
+                       e->cap * 2};
+        if (g.keys == NULL || g.vals == NULL || g.opt == NULL)
+            return 0;
+        memcpy(g.keys, e->keys, e->n * sizeof(*e->keys));
+        memcpy(g.vals, e->vals, e->n * sizeof(*e->vals));
+        memcpy(g.opt, e->opt, e->n);
+        *e = g;
+    }
+    e->keys[e->n] = k;
+    e->vals[e->n] = v;
+    e->opt[e->n] = (uint8_t)optional;
+    e->n++;
+    return 1;
+}
+
 static sg_cel_node_t *parse_struct(parser_t *p, const char *type_name, uint32_t pos)
 {
     advance(p);
     sg_cel_node_t *n = sg_cel__node(p->arena, N_STRUCT, pos);
-    uint32_t cap = 8, cnt = 0;
-    sg_cel_node_t **keys = sg_arena_alloc(p->arena, cap * sizeof(*keys));
-    sg_cel_node_t **vals = sg_arena_alloc(p->arena, cap * sizeof(*vals));
-    uint8_t *opt = sg_arena_calloc(p->arena, cap, 1);
-    if (n == NULL || keys == NULL || vals == NULL || opt == NULL)
+    entries_t e;
+    if (n == NULL || !entries_init(p->arena, &e))
         return NULL;
     while (p->tok.type != T_RBRACE) {
         int optional = 0;
@@ -299,21 +333,8 @@ static sg_cel_node_t *parse_struct(parser_t *p, const char *type_name, uint32_t 
         sg_cel_node_t *v = parse_expr(p);
         if (v == NULL)
             return NULL;
-        if (cnt == cap) {
-            sg_cel_node_t **nk = sg_arena_alloc(p->arena, cap * 2 * sizeof(*keys));
-            sg_cel_node_t **nv = sg_arena_alloc(p->arena, cap * 2 * sizeof(*vals));
-            uint8_t *no = sg_arena_calloc(p->arena, cap * 2, 1);
-            if (nk == NULL || nv == NULL || no == NULL)
-                return NULL;
-            memcpy(nk, keys, cap * sizeof(*keys));
-            memcpy(nv, vals, cap * sizeof(*vals));
-            memcpy(no, opt, cap);
-            keys = nk, vals = nv, opt = no, cap *= 2;
-        }
-        keys[cnt] = k;
-        vals[cnt] = v;
-        opt[cnt] = (uint8_t)optional;
-        cnt++;
+        if (!entries_push(p->arena, &e, k, v, optional))
+            return NULL;
         if (p->tok.type == T_COMMA) {
             advance(p);
             continue;
@@ -322,10 +343,10 @@ static sg_cel_node_t *parse_struct(parser_t *p, const char *type_name, uint32_t 
     }
     if (!expect(p, T_RBRACE, "'}'"))
         return NULL;
-    n->u.map.keys = keys;
-    n->u.map.values = vals;
-    n->u.map.optional = opt;
-    n->u.map.n = cnt;
+    n->u.map.keys = e.keys;
+    n->u.map.values = e.vals;
+    n->u.map.optional = e.opt;
+    n->u.map.n = e.n;
     n->u.map.type_name = type_name;
     return n;
 }
@@ -380,11 +401,8 @@ static sg_cel_node_t *parse_map(parser_t *p)
     uint32_t pos = p->tok.pos;
     advance(p);
     sg_cel_node_t *n = sg_cel__node(p->arena, N_MAP, pos);
-    uint32_t cap = 8, cnt = 0;
-    sg_cel_node_t **keys = sg_arena_alloc(p->arena, cap * sizeof(*keys));
-    sg_cel_node_t **vals = sg_arena_alloc(p->arena, cap * sizeof(*vals));
-    uint8_t *opt = sg_arena_calloc(p->arena, cap, 1);
-    if (n == NULL || keys == NULL || vals == NULL || opt == NULL)
+    entries_t e;
+    if (n == NULL || !entries_init(p->arena, &e))
         return NULL;
     while (p->tok.type != T_RBRACE) {
         int optional = 0;
@@ -398,21 +416,8 @@ static sg_cel_node_t *parse_map(parser_t *p)
         sg_cel_node_t *v = parse_expr(p);
         if (v == NULL)
             return NULL;
-        if (cnt == cap) {
-            sg_cel_node_t **nk = sg_arena_alloc(p->arena, cap * 2 * sizeof(*keys));
-            sg_cel_node_t **nv = sg_arena_alloc(p->arena, cap * 2 * sizeof(*vals));
-            uint8_t *no = sg_arena_calloc(p->arena, cap * 2, 1);
-            if (nk == NULL || nv == NULL || no == NULL)
-                return NULL;
-            memcpy(nk, keys, cap * sizeof(*keys));
-            memcpy(nv, vals, cap * sizeof(*vals));
-            memcpy(no, opt, cap);
-            keys = nk, vals = nv, opt = no, cap *= 2;
-        }
-        keys[cnt] = k;
-        vals[cnt] = v;
-        opt[cnt] = (uint8_t)optional;
-        cnt++;
+        if (!entries_push(p->arena, &e, k, v, optional))
+            return NULL;
         if (p->tok.type == T_COMMA) {
             advance(p);
             continue;
@@ -421,10 +426,10 @@ static sg_cel_node_t *parse_map(parser_t *p)
     }
     if (!expect(p, T_RBRACE, "{'}', ','}"))
         return NULL;
-    n->u.map.keys = keys;
-    n->u.map.values = vals;
-    n->u.map.optional = opt;
-    n->u.map.n = cnt;
+    n->u.map.keys = e.keys;
+    n->u.map.values = e.vals;
+    n->u.map.optional = e.opt;
+    n->u.map.n = e.n;
     return n;
 }
 
