@@ -459,6 +459,23 @@ static void ev_lpath(sg_cel_ctx_t *c, const sg_cel_node_t *n, sg_cel_value_t *ou
 }
 
 /* Index of a list by an int, uint or integral double; 0 with *out an error otherwise. */
+/* Binds element `i` of a comprehension's range: the value (lists, one variable), index and value (lists, two),
+ * or key and value (maps; the value only with two variables). */
+static inline void bind_element(sg_cel_ctx_t *c, const sg_cel_value_t *r, int is_list, uint32_t i, int32_t iter,
+                                int32_t iter2)
+{
+    if (is_list) {
+        if (iter2 >= 0) {
+            c->locals[iter] = sg_cel__int(i);
+            sg_cel__list_get(r, i, &c->locals[iter2]);
+        } else {
+            sg_cel__list_get(r, i, &c->locals[iter]);
+        }
+    } else {
+        sg_cel__map_entry(r, i, &c->locals[iter], iter2 >= 0 ? &c->locals[iter2] : NULL);
+    }
+}
+
 static int list_index(sg_cel_ctx_t *c, const sg_cel_value_t *l, const sg_cel_value_t *k, uint32_t *idx,
                       sg_cel_value_t *out)
 {
@@ -692,16 +709,7 @@ __attribute__((noinline)) static void eval_compr(sg_cel_ctx_t *c, const sg_cel_n
             SG_CEL_CHARGE(c, 1);
             if (over_budget(c, out))
                 return;
-            if (is_list) {
-                if (iter2 >= 0) {
-                    c->locals[iter] = sg_cel__int(i);
-                    sg_cel__list_get(&r, i, &c->locals[iter2]);
-                } else {
-                    sg_cel__list_get(&r, i, &c->locals[iter]);
-                }
-            } else {
-                sg_cel__map_entry(&r, i, &c->locals[iter], iter2 >= 0 ? &c->locals[iter2] : NULL);
-            }
+            bind_element(c, &r, is_list, i, iter, iter2);
             sg_cel_value_t v;
             EV(c, n->u.compr.pred, &v);
             if (v.kind == SG_CEL_BOOL) {
@@ -724,16 +732,7 @@ __attribute__((noinline)) static void eval_compr(sg_cel_ctx_t *c, const sg_cel_n
         SG_CEL_CHARGE(c, 1);
         if (over_budget(c, out))
             return;
-        if (is_list) {
-            if (iter2 >= 0) {
-                c->locals[iter] = sg_cel__int(i);
-                sg_cel__list_get(&r, i, &c->locals[iter2]);
-            } else {
-                sg_cel__list_get(&r, i, &c->locals[iter]);
-            }
-        } else {
-            sg_cel__map_entry(&r, i, &c->locals[iter], iter2 >= 0 ? &c->locals[iter2] : NULL);
-        }
+        bind_element(c, &r, is_list, i, iter, iter2);
         sg_cel_value_t cond;
         EV(c, n->u.compr.cond, &cond);
         if (cond.kind == SG_CEL_BOOL && !cond.u.b)
