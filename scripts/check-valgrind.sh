@@ -43,7 +43,8 @@ chmod +x "$wrapper"
 # Servers under memcheck start several times slower (test/integration/lib.sh waits this long for readiness).
 export SG_SOURCE_DIR="$src" SG_BINARY_DIR="$build" SG_BIN="$wrapper" SG_START_TIMEOUT="${SG_START_TIMEOUT:-60}"
 
-selected() { [ -z "$only" ] || [[ " $only " == *" $1 "* ]]; }
+# shellcheck source=lib-checked.sh
+. "$src/scripts/lib-checked.sh"
 
 # valgrind_errors NAME: fails NAME when any process checked since the last call reported an error.
 valgrind_errors() {
@@ -68,10 +69,7 @@ for exe in "$build"/test/test_*; do
     --trace-children-skip='/usr/*,/bin/*,/sbin/*,*/storygate-vg' "--xml-file=$logs/$mod.%p.xml" \
     "$exe" --jobs 2 --tap="$tap") >"$out" 2>&1
   rc=$?
-  p="$(grep -c '^ok - ' "$tap" 2>/dev/null)"
-  f="$(grep -c '^not ok' "$tap" 2>/dev/null)"
-  s="$(grep -c '^ok - .* # SKIP' "$tap" 2>/dev/null)"
-  p=$((${p:-0} - ${s:-0}))
+  tap_counts "$tap"
   why=""
   [ "$rc" -eq 0 ] || why="exit status $rc"
   [ "${f:-0}" -eq 0 ] || why="${why:+$why, }$f failed or crashed"
@@ -87,36 +85,6 @@ for exe in "$build"/test/test_*; do
   fi
 done
 
-for script in "$src"/test/*/*.sh; do
-  dir="$(basename "$(dirname "$script")")"
-  name="$(basename "$script" .sh)"
-  case "$dir" in deploy | fuzz) continue ;; esac
-  case "$name" in lib*) continue ;; esac
-  selected "$dir/$name" || selected "$dir" || continue
-  out="$reports/$dir.$name.out"
-  (cd "$src/test/$dir" && timeout 1800 bash "$script") >"$out" 2>&1
-  rc=$?
-  last="$(tail -1 "$out")"
-  why=""
-  [ "$rc" -eq 0 ] || why="exit status $rc"
-  [[ "$last" =~ ^([0-9]+)\ passed,\ 0\ failed$ ]] && [ "${BASH_REMATCH[1]}" -gt 0 ] ||
-    why="${why:+$why, }last line '$last'"
-  if valgrind_errors "$dir-$name" && [ -z "$why" ]; then
-    echo "ok   - $dir/$name: $last"
-    passed=$((passed + 1))
-  else
-    echo "FAIL - $dir/$name: ${why:-valgrind errors}"
-    grep -E "^FAIL" "$out" | head -10 | sed 's/^/    /'
-    echo "    output: $out"
-    failed=$((failed + 1))
-  fi
-done
+run_script_tests valgrind_errors 1800 '^FAIL'
 
-if [ "$build_ok" -eq 0 ]; then
-  echo "FAIL - build: see $build/build.log"
-  grep -E "error:|undefined reference" "$build/build.log" | head -20 | sed 's/^/    /'
-  failed=$((failed + 1))
-fi
-echo "valgrind memcheck, debug pool; per-process XML in $reports"
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
+finish "$build_ok" "valgrind memcheck, debug pool; per-process XML in $reports"

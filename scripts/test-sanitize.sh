@@ -41,7 +41,8 @@ export ASAN_OPTIONS="$asan:log_path=$logs/asan"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$logs/ubsan"
 export SG_SOURCE_DIR="$src" SG_BINARY_DIR="$build" SG_BIN="$build/storygate"
 
-selected() { [ -z "$only" ] || [[ " $only " == *" $1 "* ]]; }
+# shellcheck source=lib-checked.sh
+. "$src/scripts/lib-checked.sh"
 
 # sanitizer_reports NAME: fails NAME when any sanitized process wrote a report since the last call.
 sanitizer_reports() {
@@ -74,10 +75,7 @@ for exe in "$build"/test/test_*; do
   (cd "$src/test/$mod" && timeout 900 "$exe" --jobs 1 --tap="$tap") >"$out" 2>&1
   rc=$?
   # TAP rather than --json: Criterion 2.4 does not escape messages in its JSON report.
-  p="$(grep -c '^ok - ' "$tap" 2>/dev/null)"
-  f="$(grep -c '^not ok' "$tap" 2>/dev/null)"
-  s="$(grep -c '^ok - .* # SKIP' "$tap" 2>/dev/null)"
-  p=$((${p:-0} - ${s:-0}))
+  tap_counts "$tap"
   why=""
   [ "$rc" -eq 0 ] || why="exit status $rc"
   [ "${f:-0}" -eq 0 ] || why="${why:+$why, }$f failed or crashed"
@@ -99,37 +97,6 @@ for exe in "$build"/test/test_*; do
 done
 
 # Script tests against the sanitized binary (deploy/ checks manifests, fuzz/ has its own sanitizer build).
-for script in "$src"/test/*/*.sh; do
-  dir="$(basename "$(dirname "$script")")"
-  name="$(basename "$script" .sh)"
-  case "$dir" in deploy | fuzz) continue ;; esac
-  case "$name" in lib*) continue ;; esac
-  selected "$dir/$name" || selected "$dir" || continue
-  out="$reports/$dir.$name.out"
-  start=$SECONDS
-  (cd "$src/test/$dir" && timeout 900 bash "$script") >"$out" 2>&1
-  rc=$?
-  last="$(tail -1 "$out")"
-  why=""
-  [ "$rc" -eq 0 ] || why="exit status $rc"
-  [[ "$last" =~ ^([0-9]+)\ passed,\ 0\ failed$ ]] && [ "${BASH_REMATCH[1]}" -gt 0 ] ||
-    why="${why:+$why, }last line '$last'"
-  if sanitizer_reports "$dir.$name" && [ -z "$why" ]; then
-    echo "ok   - $dir/$name: $last ($((SECONDS - start)) s)"
-    passed=$((passed + 1))
-  else
-    echo "FAIL - $dir/$name: ${why:-sanitizer report}"
-    grep -E "^FAIL|runtime error|ERROR: " "$out" | head -20 | sed 's/^/    /'
-    echo "    output: $out"
-    failed=$((failed + 1))
-  fi
-done
+run_script_tests sanitizer_reports 900 '^FAIL|runtime error|ERROR: '
 
-if [ "$build_ok" -eq 0 ]; then
-  echo "FAIL - build: see $build/build.log"
-  grep -E "error:|undefined reference" "$build/build.log" | head -20 | sed 's/^/    /'
-  failed=$((failed + 1))
-fi
-echo "sanitizers: ASan+UBSan+LSan, debug pool; $skipped_total skipped unit tests; reports in $reports"
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
+finish "$build_ok" "sanitizers: ASan+UBSan+LSan, debug pool; $skipped_total skipped unit tests; reports in $reports"
