@@ -151,4 +151,93 @@ sg_cel_value_t sg_cel_map(sg_arena_t *arena, const sg_cel_value_t *keys, const s
 /** 1 when `a` equals `b` under CEL equality (numbers compare across int/uint/double). */
 int sg_cel_value_equal(const sg_cel_value_t *a, const sg_cel_value_t *b);
 
+/* ---- static type checking ----
+ * A compiled program can be checked against an environment of declared variables before it is used: the checker
+ * deduces the result type and rejects calls no overload accepts, unknown identifiers, functions and fields, as cel-go
+ * does. Typing is gradual: dyn is assignable to and from every type. Checking never changes the program. */
+typedef struct st_sg_cel_type_t sg_cel_type_t;
+typedef struct st_sg_cel_env_t sg_cel_env_t;
+
+typedef enum en_sg_cel_type_kind_t {
+    SG_CEL_T_DYN = 0,
+    SG_CEL_T_NULL,
+    SG_CEL_T_BOOL,
+    SG_CEL_T_INT,
+    SG_CEL_T_UINT,
+    SG_CEL_T_DOUBLE,
+    SG_CEL_T_STRING,
+    SG_CEL_T_BYTES,
+    SG_CEL_T_DURATION,
+    SG_CEL_T_TIMESTAMP,
+    SG_CEL_T_TYPE,     /* type(T) */
+    SG_CEL_T_LIST,     /* list(elem) */
+    SG_CEL_T_MAP,      /* map(key, value) */
+    SG_CEL_T_OPTIONAL, /* optional_type(T) */
+    SG_CEL_T_OBJECT,   /* named fields, each with a type (schema-typed objects) */
+    SG_CEL_T_PARAM,    /* a type parameter (only inside the checker) */
+    SG_CEL_T_ERROR,    /* the type of an expression that failed to check */
+} sg_cel_type_kind_t;
+
+/** A new empty environment (caller owns it; sg_cel_env_free). Types built for it live in its arena. Returns SG_OK or
+ * SG_ENOMEM. An environment is used by one thread at a time (checking allocates the result type in it). */
+int sg_cel_env_new(sg_cel_env_t **out, sg_error_t *err);
+/** Frees an environment and every type built in it. NULL is accepted. */
+void sg_cel_env_free(sg_cel_env_t *env);
+/** Declares variable `name` (copied; may be dotted, "a.b") with type `t`, replacing an earlier declaration of the same
+ * name. `t` must outlive the environment (built in it, static, or in an environment freed later). SG_OK/SG_ENOMEM. */
+int sg_cel_env_declare(sg_cel_env_t *env, const char *name, const sg_cel_type_t *t, sg_error_t *err);
+
+/** The type of a kind without parameters (DYN, NULL, BOOL ... TIMESTAMP, TYPE): static, thread-safe. */
+const sg_cel_type_t *sg_cel_type_prim(sg_cel_type_kind_t kind);
+/** list(elem), map(key, value), optional_type(t) and type(t), built in `env`. NULL when out of memory. */
+const sg_cel_type_t *sg_cel_type_list(sg_cel_env_t *env, const sg_cel_type_t *elem);
+const sg_cel_type_t *sg_cel_type_map(sg_cel_env_t *env, const sg_cel_type_t *key, const sg_cel_type_t *value);
+const sg_cel_type_t *sg_cel_type_optional(sg_cel_env_t *env, const sg_cel_type_t *t);
+const sg_cel_type_t *sg_cel_type_type(sg_cel_env_t *env, const sg_cel_type_t *t);
+/** A new object type named `name` (copied) without fields, built in `env`. With `open` set, fields not declared are
+ * accepted and typed dyn (x-kubernetes-preserve-unknown-fields). NULL when out of memory. */
+sg_cel_type_t *sg_cel_type_object(sg_cel_env_t *env, const char *name, int open);
+/** Adds (or retypes) field `name` (copied) of object `obj`. Returns SG_OK, SG_EINVALID (not an object), SG_ENOMEM. */
+int sg_cel_type_add_field(sg_cel_env_t *env, sg_cel_type_t *obj, const char *name, const sg_cel_type_t *t);
+/** Parses a type as sg_cel_type_format writes it ("map(string, list(int))", "google.protobuf.Timestamp", aliases
+ * "timestamp" and "duration"; `{a: int, b: {c: string}}` is an object type named "object", `Name{a: int, *}` an open
+ * one named Name), built in
+ * `env`. Returns SG_OK or SG_EINVALID / SG_ENOMEM with a message. */
+int sg_cel_type_parse(const sg_cel_type_t **out, sg_cel_env_t *env, const char *s, size_t len, sg_error_t *err);
+/** The kind of `t`. */
+sg_cel_type_kind_t sg_cel_type_kind(const sg_cel_type_t *t);
+/** Parameter `i` of `t` (list element 0; map key 0 and value 1; optional and type content 0), or NULL. */
+const sg_cel_type_t *sg_cel_type_param(const sg_cel_type_t *t, int i);
+/** The type of field `name` of object `t`, or NULL when it has none (or `t` is no object). */
+const sg_cel_type_t *sg_cel_type_field(const sg_cel_type_t *t, const char *name);
+/** Appends `t` as cel-go prints types ("list(int)", "map(string, dyn)", "optional_type(string)"; objects by name).
+ * Returns 0 or SG_ENOMEM. */
+int sg_cel_type_format(sg_buf_t *out, const sg_cel_type_t *t);
+/** 1 when a value of type `t` may be used where `want` is expected (equal types, or dyn on either side, recursively,
+ * objects assignable to map(string, dyn)). */
+int sg_cel_type_assignable(const sg_cel_type_t *want, const sg_cel_type_t *t);
+
+/* A free variable an expression reads: the identifier with the field selected right after it (`variables.x` gives
+ * name "variables" and field "x"), in source order, each pair once. */
+typedef struct st_sg_cel_ref_t {
+    const char *name;
+    const char *field; /* NULL when the identifier is not followed by a field selection */
+    int declared;      /* 1 when the environment declares it */
+    uint32_t offset;   /* byte offset in the source */
+} sg_cel_ref_t;
+
+typedef struct st_sg_cel_check_result_t {
+    const sg_cel_type_t *type; /* deduced type (dyn after an error); lives in the environment */
+    sg_cel_ref_t *refs;        /* in the environment's arena */
+    size_t nrefs;
+} sg_cel_check_result_t;
+
+/** Type-checks `p` against `env`. Fills `*out` in any case (refs are complete even when the check fails). Returns
+ * SG_OK, SG_EINVALID with every error in `err->message` formatted as sg_cel_compile formats syntax errors
+ * ("ERROR: <input>:LINE:COL: msg", the source line, a caret line) and err->line/column of the first, cel-go's wording
+ * ("undeclared reference to 'x' (in container '')", "found no matching overload for '_+_' applied to '(string,
+ * int)'", "undefined field 'f'"), or SG_ENOMEM / SG_ELIMIT (expression too complex to check). Does not modify `p`;
+ * allocates in `env` (one thread per environment). */
+int sg_cel_check(sg_cel_check_result_t *out, sg_cel_env_t *env, const sg_cel_program_t *p, sg_error_t *err);
+
 #endif

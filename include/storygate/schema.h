@@ -8,6 +8,7 @@
 #include <storygate/admission.h>
 #include <storygate/arena.h>
 #include <storygate/buf.h>
+#include <storygate/cel.h>
 #include <storygate/error.h>
 #include <storygate/json.h>
 
@@ -102,13 +103,10 @@ typedef struct st_sg_schema_validator_t {
  * denies with status code 422, reason "Invalid" and the apiserver's message. Thread-safe. */
 int sg_schema_admission_validate(void *ctx, const sg_admission_request_t *req, sg_admission_verdict_t *v);
 
-/* Free identifiers of a CEL expression, found by a lexical scan (the CEL engine has no checker): a root identifier
- * that is not a comprehension variable, a literal or a function name, with the field selected right after it
- * ("variables.foo" gives root "variables", field "foo"). Used to reject unknown variables at load time. */
-typedef int (*sg_schema_ident_cb)(void *ctx, const char *root, size_t root_len, const char *field, size_t field_len,
-                                  size_t offset);
-/** Calls `cb` for every free identifier of `src[0..len)` in source order (stops at the first non-zero return, which is
- * returned). Thread-safe. */
-int sg_schema_cel_scan(const char *src, size_t len, sg_schema_ident_cb cb, void *ctx);
+/** The CEL type of objects of `kind` (as for sg_schema_set_qualified_kind; the storage version), built in `env` from
+ * the structural schema: properties are object fields (others are rejected by the checker unless the schema preserves
+ * unknown fields), additionalProperties maps, items lists, metadata ObjectMeta. NULL for an unknown kind or when out
+ * of memory. Thread-safe on a loaded set (the environment is used by one thread). */
+const sg_cel_type_t *sg_schema_set_cel_type(const sg_schema_set_t *s, const char *kind, sg_cel_env_t *env);
 
 #endif

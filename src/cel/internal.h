@@ -519,4 +519,59 @@ static inline void sg_cel__map_entry(const sg_cel_value_t *m, uint32_t i, sg_cel
     }
 }
 
+/* ---- type checking (check*.c) ---- */
+typedef struct st_sg_cel_field_t {
+    const char *name;
+    const sg_cel_type_t *type;
+} sg_cel_field_t;
+
+/* A type: the kind plus up to two parameters (list element; map key and value; optional and type(T) content).
+ * Objects have named fields; `open` objects accept any other field (typed dyn). Type parameters of the overload table
+ * carry `sig` = 1 and a letter index in `id`; the checker's own type variables have `sig` = 0 and a number in `id`. */
+struct st_sg_cel_type_t {
+    uint8_t kind; /* sg_cel_type_kind_t */
+    uint8_t open;
+    uint8_t sig;
+    uint32_t id;
+    const sg_cel_type_t *p[2];
+    const char *name;
+    sg_cel_field_t *fields;
+    uint32_t nfields, capfields;
+};
+
+typedef struct st_sg_cel_decl_t {
+    const char *name;
+    const sg_cel_type_t *type;
+} sg_cel_decl_t;
+
+struct st_sg_cel_env_t {
+    sg_arena_t arena;
+    sg_cel_decl_t *decls;
+    size_t ndecls, capdecls;
+};
+
+/* One overload of the checker's function table: `params[0]` is the receiver of receiver-style overloads. */
+#define SG_CEL_SIG_MAX_PARAMS 4
+typedef struct st_sg_cel_sig_t {
+    const char *name;
+    uint8_t receiver;
+    uint8_t nparams;
+    const sg_cel_type_t *params[SG_CEL_SIG_MAX_PARAMS];
+    const sg_cel_type_t *result;
+} sg_cel_sig_t;
+
+/** The overloads of `name` (both call styles) as a contiguous run of the static table, or NULL with *n = 0. The table
+ * is built once per process; thread-safe. */
+const sg_cel_sig_t *sg_cel__sigs(const char *name, size_t *n);
+/** Parses a type written as the checker prints it ("list(map(string, int))"; `{a: int, b: string, *}` is an object
+ * type, `*` making it open). With `sig_params`, single capital letters are overload type parameters. Types come from
+ * `arena`. Returns SG_OK or SG_EINVALID / SG_ENOMEM with a message. */
+int sg_cel__type_parse(const sg_cel_type_t **out, sg_arena_t *arena, const char *s, size_t len, int sig_params,
+                       sg_error_t *err);
+/** Builders over an arena (the public ones use the environment's). NULL when out of memory. */
+const sg_cel_type_t *sg_cel__type_new(sg_arena_t *a, sg_cel_type_kind_t kind, const sg_cel_type_t *p0,
+                                      const sg_cel_type_t *p1);
+/** The declared type of `name` in `env`, or NULL. */
+const sg_cel_type_t *sg_cel__env_lookup(const sg_cel_env_t *env, const char *name);
+
 #endif

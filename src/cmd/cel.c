@@ -1,5 +1,6 @@
 /* `storygate cel`: evaluate CEL expressions from the command line.
  *   cel eval 'EXPR' [--var NAME=JSON ...] [--cost-limit N] [--disable-macros]   prints the result or the error
+ *   cel check 'EXPR' [--decl NAME=TYPE ...]                                       prints the type or the type errors
  *   cel lines                                                                    JSON lines in, JSON lines out */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,11 +15,15 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: storygate cel eval 'EXPR' [--var NAME=JSON ...] [--cost-limit N] [--disable-macros]\n"
-               "       storygate cel lines   (stdin: {\"expr\":..., \"bindings\":{name: Value}, \"disableMacros\":bool}"
-               " per line;\n"
-               "                              stdout: {\"value\": Value} or {\"error\": \"message\"} per line)\n"
-               "Values are cel.expr.Value in proto3 JSON, e.g. {\"int64Value\":\"-5\"}.\n");
+    fprintf(f,
+            "usage: storygate cel eval 'EXPR' [--var NAME=JSON ...] [--cost-limit N] [--disable-macros]\n"
+            "       storygate cel check 'EXPR' [--decl NAME=TYPE ...]\n"
+            "       storygate cel lines   (stdin: {\"expr\":..., \"bindings\":{name: Value}, \"disableMacros\":bool,\n"
+            "                              \"check\":bool, \"checkOnly\":bool, \"decls\":{name: \"TYPE\"}} per line;\n"
+            "                              stdout: {\"value\": Value} or {\"error\": \"message\"} per line, with\n"
+            "                              \"type\": \"TYPE\" or \"checkError\": \"message\" when checking)\n"
+            "Values are cel.expr.Value in proto3 JSON, e.g. {\"int64Value\":\"-5\"}. Types are written as the\n"
+            "checker prints them: int, list(string), map(string, dyn), optional_type(int), {a: int, *} (object).\n");
 }
 
 static int cmd_eval(int argc, char **argv)
@@ -92,6 +97,80 @@ done:
     return rc;
 }
 
+/* Declares NAME=TYPE (one --decl argument, or one member of "decls"). */
+static int declare(sg_cel_env_t *env, const char *name, const char *type, size_t tlen, sg_error_t *err)
+{
+    const sg_cel_type_t *t = NULL;
+    if (sg_cel_type_parse(&t, env, type, tlen, err) < 0)
+        return err->code;
+    return sg_cel_env_declare(env, name, t, err);
+}
+
+/* Checks `p` in `env`: the type in *type_out (formatted) or the errors in err. */
+static int check_program(sg_buf_t *type_out, sg_cel_env_t *env, const sg_cel_program_t *p, sg_error_t *err)
+{
+    sg_cel_check_result_t res;
+    int rc = sg_cel_check(&res, env, p, err);
+    if (rc == SG_OK)
+        sg_cel_type_format(type_out, res.type);
+    return rc;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+    const char *expr = NULL;
+    sg_cel_env_t *env = NULL;
+    sg_error_t err = SG_ERROR_INIT;
+    int rc = 2;
+    if (sg_cel_env_new(&env, &err) < 0) {
+        fprintf(stderr, "storygate cel check: %s\n", err.message);
+        return 2;
+    }
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--decl") == 0 && i + 1 < argc) {
+            char *eq = strchr(argv[++i], '=');
+            if (eq == NULL) {
+                fprintf(stderr, "storygate cel check: --decl wants NAME=TYPE\n");
+                goto done;
+            }
+            *eq = 0;
+            if (declare(env, argv[i], eq + 1, strlen(eq + 1), &err) < 0) {
+                fprintf(stderr, "storygate cel check: --decl %s: %s\n", argv[i], err.message);
+                goto done;
+            }
+        } else if (expr == NULL && strncmp(argv[i], "--", 2) != 0) {
+            expr = argv[i]; /* "-x" is an expression */
+        } else {
+            fprintf(stderr, "storygate cel check: unexpected argument '%s'\n", argv[i]);
+            usage(stderr);
+            goto done;
+        }
+    }
+    if (expr == NULL) {
+        usage(stderr);
+        goto done;
+    }
+    sg_cel_program_t *p = NULL;
+    if (sg_cel_compile(&p, expr, strlen(expr), NULL, &err) < 0) {
+        fprintf(stderr, "%s\n", err.message);
+        rc = 1;
+        goto done;
+    }
+    sg_buf_t b = SG_BUF_INIT;
+    if (check_program(&b, env, p, &err) < 0) {
+        fprintf(stderr, "%s\n", err.message);
+        rc = 1;
+    } else {
+        printf("%s\n", b.base != NULL ? b.base : "");
+        rc = 0;
+    }
+    sg_buf_dispose(&b);
+    sg_cel_program_free(p);
+done:
+    sg_cel_env_free(env);
+    return rc;
+}
+
 static void put_error(sg_buf_t *out, const char *msg)
 {
     sg_buf_puts(out, "{\"error\":");
@@ -134,17 +213,55 @@ static void run_line(sg_buf_t *out, sg_arena_t *arena, const char *line, size_t 
             nvars++;
         }
     }
+    const sg_json_t *ck = sg_json_get(req, "check"), *co = sg_json_get(req, "checkOnly");
+    int check_only = co != NULL && co->type == SG_JSON_BOOL && co->u.boolean;
+    int check = check_only || (ck != NULL && ck->type == SG_JSON_BOOL && ck->u.boolean);
     sg_cel_program_t *p = NULL;
     if (sg_cel_compile(&p, expr->u.string.ptr, expr->u.string.len, &opts, &err) < 0)
         return put_error(out, err.message);
-    sg_cel_value_t v;
-    if (sg_cel_eval(&v, p, vars, nvars, arena, &err) < 0) {
-        put_error(out, err.message);
-    } else {
-        sg_buf_puts(out, "{\"value\":");
-        sg_cel_value_write_proto_json(out, &v);
-        sg_buf_puts(out, "}\n");
+    sg_buf_t checked = SG_BUF_INIT;
+    const char *check_error = NULL;
+    if (check) {
+        sg_cel_env_t *env = NULL;
+        const sg_json_t *decls = sg_json_get(req, "decls");
+        int rc = sg_cel_env_new(&env, &err);
+        for (size_t i = 0; rc == SG_OK && decls != NULL && decls->type == SG_JSON_OBJECT && i < decls->u.object.len;
+             i++) {
+            const sg_json_member_t *m = &decls->u.object.members[i];
+            rc = m->value->type != SG_JSON_STRING
+                     ? sg_error_set(&err, SG_EINVALID, "decls: '%s' wants a type name", m->key)
+                     : declare(env, m->key, m->value->u.string.ptr, m->value->u.string.len, &err);
+        }
+        if (rc == SG_OK)
+            rc = check_program(&checked, env, p, &err);
+        if (rc < 0)
+            check_error = sg_arena_strndup(arena, err.message, strlen(err.message));
+        sg_cel_env_free(env);
     }
+    int first = 1;
+    if (!check_only) {
+        sg_cel_value_t v;
+        if (sg_cel_eval(&v, p, vars, nvars, arena, &err) < 0) {
+            sg_buf_puts(out, "{\"error\":");
+            sg_json_write_string(out, err.message, strlen(err.message));
+        } else {
+            sg_buf_puts(out, "{\"value\":");
+            sg_cel_value_write_proto_json(out, &v);
+        }
+        first = 0;
+    }
+    if (check) {
+        sg_buf_puts(out, first ? "{" : ",");
+        if (check_error != NULL) {
+            sg_buf_puts(out, "\"checkError\":");
+            sg_json_write_string(out, check_error, strlen(check_error));
+        } else {
+            sg_buf_puts(out, "\"type\":");
+            sg_json_write_string(out, checked.base != NULL ? checked.base : "", checked.len);
+        }
+    }
+    sg_buf_puts(out, "}\n");
+    sg_buf_dispose(&checked);
     sg_cel_program_free(p);
 }
 
@@ -184,6 +301,8 @@ int sg_cmd_cel(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "eval") == 0)
         return cmd_eval(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "check") == 0)
+        return cmd_check(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "lines") == 0)
         return cmd_lines();
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {

@@ -1,13 +1,12 @@
 /* Compiling StoryTriggerPolicy documents: every field is checked (unknown ones too, to catch typos), every CEL
- * expression is compiled and its free identifiers are resolved against object, oldObject, request and the
- * variables declared so far, selectors are parsed. Problems are reported as "file:line:column: message" lines and
- * compilation goes on, so one run shows them all. */
+ * expression is compiled and type-checked with object and oldObject typed as StoryTrigger, request as the
+ * AdmissionRequest and variables as the variables declared so far, selectors are parsed. Problems are reported as
+ * "file:line:column: message" lines and compilation goes on, so one run shows them all. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <storygate/schema.h>
 #include <storygate/yaml.h>
 
 #include "internal.h"
@@ -21,6 +20,8 @@ typedef struct st_ctx_t {
     int *nerrors;
     sg_policy_t *p;
     const sg_json_t *var_list; /* spec.variables as written, to tell "declared later" from "not declared" */
+    sg_cel_env_t *env;         /* declarations for type-checking this document's expressions */
+    sg_cel_type_t *variables;  /* the type of `variables`: one field per variable compiled so far */
 } ctx_t;
 
 static void report(ctx_t *c, const sg_json_t *at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -105,58 +106,48 @@ static int push_program(sg_policy_set_t *s, sg_cel_program_t *p)
     return SG_OK;
 }
 
-typedef struct st_scan_t {
-    ctx_t *c;
-    const sg_json_t *at;
-    const char *where;
-    size_t visible_vars; /* variables that may be referenced */
-    uint16_t refs[256];
-    size_t nrefs;
-    int bad;
-} scan_t;
-
-static int scan_cb(void *ctx, const char *root, size_t rl, const char *f, size_t fl, size_t off)
+/* Turns the free variables an expression reads into the policy's messages: roots other than object, oldObject,
+ * request and variables, and variables not declared before. Returns 1 when one was reported. Records the variables
+ * read in refs[0..*nrefs). */
+static int check_refs(ctx_t *c, const sg_cel_check_result_t *res, const sg_json_t *at, const char *where,
+                      size_t visible, uint16_t *refs, size_t *nrefs)
 {
-    scan_t *s = ctx;
-    (void)off;
-#define IS(w) (rl == strlen(w) && memcmp(root, w, rl) == 0)
-    if (IS("object") || IS("oldObject") || IS("request"))
-        return 0;
-    if (IS("variables")) {
-        if (f == NULL)
-            return 0;
-        const sg_policy_t *p = s->c->p;
-        for (size_t i = 0; i < s->visible_vars; i++)
-            if (strlen(p->variables[i].name) == fl && memcmp(p->variables[i].name, f, fl) == 0) {
-                for (size_t k = 0; k < s->nrefs; k++)
-                    if (s->refs[k] == i)
-                        return 0;
-                if (s->nrefs < 256)
-                    s->refs[s->nrefs++] = (uint16_t)i;
-                return 0;
+    int bad = 0;
+    for (size_t r = 0; r < res->nrefs; r++) {
+        const char *root = res->refs[r].name, *f = res->refs[r].field;
+        if (strcmp(root, "variables") == 0) {
+            if (f == NULL)
+                continue;
+            size_t i = 0;
+            while (i < visible && strcmp(c->p->variables[i].name, f) != 0)
+                i++;
+            if (i < visible) {
+                size_t k = 0;
+                while (k < *nrefs && refs[k] != i)
+                    k++;
+                if (k == *nrefs && *nrefs < 256)
+                    refs[(*nrefs)++] = (uint16_t)i;
+                continue;
             }
-        int later = 0;
-        const sg_json_t *vl = s->c->var_list;
-        for (size_t i = 0; vl != NULL && i < vl->u.array.len && !later; i++) {
-            size_t nl = 0;
-            const char *nm = sg_json_string(sg_json_get(vl->u.array.items[i], "name"), &nl);
-            later = nm != NULL && nl == fl && memcmp(nm, f, fl) == 0;
+            int later = 0;
+            const sg_json_t *vl = c->var_list;
+            for (size_t k = 0; vl != NULL && k < vl->u.array.len && !later; k++)
+                later = sg_json_string_eq(sg_json_get(vl->u.array.items[k], "name"), f);
+            report(c, at, "%s: undeclared reference to 'variables.%s'%s", where, f,
+                   later ? " (a variable can only use variables declared before it)" : "");
+            bad = 1;
+        } else if (!res->refs[r].declared) {
+            if (strcmp(root, "namespaceObject") == 0 || strcmp(root, "params") == 0 || strcmp(root, "authorizer") == 0)
+                report(c, at,
+                       "%s: '%s' is not available in StoryTriggerPolicy (only object, oldObject, request and "
+                       "variables are)",
+                       where, root);
+            else
+                report(c, at, "%s: undeclared reference to '%s'", where, root);
+            bad = 1;
         }
-        report(s->c, s->at, "%s: undeclared reference to 'variables.%.*s'%s", s->where, (int)fl, f,
-               later ? " (a variable can only use variables declared before it)" : "");
-        s->bad = 1;
-        return 0;
     }
-    if (IS("namespaceObject") || IS("params") || IS("authorizer"))
-        report(s->c, s->at,
-               "%s: '%.*s' is not available in StoryTriggerPolicy (only object, oldObject, request and "
-               "variables are)",
-               s->where, (int)rl, root);
-    else
-        report(s->c, s->at, "%s: undeclared reference to '%.*s'", s->where, (int)rl, root);
-    s->bad = 1;
-    return 0;
-#undef IS
+    return bad;
 }
 
 /* The first line of a CEL engine message, without its "ERROR: <input>:" prefix. */
@@ -169,9 +160,17 @@ static void cel_message(char *out, size_t size, const char *msg)
     snprintf(out, size, "%.*s", (int)n, p);
 }
 
-static int compile_expr(ctx_t *c, sg_policy_expr_t *out, const sg_json_t *src, const char *where, size_t visible)
+/* What an audit annotation's valueExpression may evaluate to (null leaves the annotation out). */
+#define SG_POLICY_STRING_OR_NULL SG_CEL_T_ERROR
+
+/* Compiles and type-checks one expression; `want` is the type it must evaluate to (SG_CEL_T_DYN: any). `*type`
+ * (may be NULL) gets the checked type, dyn when it did not check. */
+static int compile_expr(ctx_t *c, sg_policy_expr_t *out, const sg_json_t *src, const char *where, size_t visible,
+                        sg_cel_type_kind_t want, const sg_cel_type_t **type)
 {
     memset(out, 0, sizeof(*out));
+    if (type != NULL)
+        *type = sg_cel_type_prim(SG_CEL_T_DYN);
     if (src == NULL || src->type != SG_JSON_STRING || src->u.string.len == 0) {
         report(c, src, "%s: Required value", where);
         return SG_OK;
@@ -183,8 +182,8 @@ static int compile_expr(ctx_t *c, sg_policy_expr_t *out, const sg_json_t *src, c
     int rc = sg_cel_compile(&prog, src->u.string.ptr, src->u.string.len, &o, &e);
     if (rc == SG_ENOMEM)
         return rc;
+    char m[600];
     if (rc < 0) {
-        char m[600];
         cel_message(m, sizeof(m), e.message);
         report(c, src, "%s: %s", where, m);
         return SG_OK;
@@ -193,18 +192,39 @@ static int compile_expr(ctx_t *c, sg_policy_expr_t *out, const sg_json_t *src, c
         sg_cel_program_free(prog);
         return SG_ENOMEM;
     }
-    scan_t s = {c, src, where, visible, {0}, 0, 0};
-    sg_schema_cel_scan(src->u.string.ptr, src->u.string.len, scan_cb, &s);
-    if (s.bad)
+    sg_cel_check_result_t res;
+    rc = sg_cel_check(&res, c->env, prog, &e);
+    if (rc == SG_ENOMEM)
+        return rc;
+    uint16_t refs[256];
+    size_t nrefs = 0;
+    if (check_refs(c, &res, src, where, visible, refs, &nrefs))
         return SG_OK;
+    if (rc < 0) {
+        cel_message(m, sizeof(m), e.message);
+        report(c, src, "%s: %s", where, m);
+        return SG_OK;
+    }
+    /* the apiserver's rule and wording; dyn is left to evaluation (gradual typing) */
+    sg_cel_type_kind_t k = sg_cel_type_kind(res.type);
+    if (want != SG_CEL_T_DYN && k != want && k != SG_CEL_T_DYN &&
+        !(want == SG_POLICY_STRING_OR_NULL && (k == SG_CEL_T_STRING || k == SG_CEL_T_NULL))) {
+        report(c, src, "%s: %s", where,
+               want == SG_CEL_T_BOOL     ? "must evaluate to bool"
+               : want == SG_CEL_T_STRING ? "must evaluate to string"
+                                         : "must evaluate to one of [string null_type]");
+        return SG_OK;
+    }
+    if (type != NULL)
+        *type = res.type;
     out->program = prog;
     out->source = src->u.string.ptr;
-    if (s.nrefs) {
-        out->vars = sg_arena_alloc(&c->set->arena, s.nrefs * sizeof(*out->vars));
+    if (nrefs) {
+        out->vars = sg_arena_alloc(&c->set->arena, nrefs * sizeof(*out->vars));
         if (out->vars == NULL)
             return SG_ENOMEM;
-        memcpy(out->vars, s.refs, s.nrefs * sizeof(*out->vars));
-        out->nvars = s.nrefs;
+        memcpy(out->vars, refs, nrefs * sizeof(*out->vars));
+        out->nvars = nrefs;
     }
     return SG_OK;
 }
@@ -475,8 +495,12 @@ static int compile_named(ctx_t *c, const sg_json_t *list, const char *what, sg_p
         nm->name = name;
         if ((nm->qualified = sg_arena_printf(&c->set->arena, "variables.%s", name)) == NULL)
             return SG_ENOMEM;
-        int rc = compile_expr(c, &nm->expr, sg_json_get(it, "expression"), we, variables ? *n : c->p->nvariables);
+        const sg_cel_type_t *t = NULL;
+        int rc = compile_expr(c, &nm->expr, sg_json_get(it, "expression"), we, variables ? *n : c->p->nvariables,
+                              variables ? SG_CEL_T_DYN : SG_CEL_T_BOOL, &t);
         if (rc < 0)
+            return rc;
+        if (variables && (rc = sg_cel_type_add_field(c->env, c->variables, name, t)) < 0)
             return rc;
         (*n)++;
         if (variables)
@@ -501,7 +525,7 @@ static int compile_validations(ctx_t *c, const sg_json_t *list)
         no_unknown(c, it, w, fields);
         sg_policy_validation_t *v = &p->validations[p->nvalidations++];
         snprintf(we, sizeof(we), "%s.expression", w);
-        int rc = compile_expr(c, &v->expr, sg_json_get(it, "expression"), we, p->nvariables);
+        int rc = compile_expr(c, &v->expr, sg_json_get(it, "expression"), we, p->nvariables, SG_CEL_T_BOOL, NULL);
         if (rc < 0)
             return rc;
         v->message = string_of(c, it, "message", w, 0);
@@ -509,7 +533,8 @@ static int compile_validations(ctx_t *c, const sg_json_t *list)
             report(c, sg_json_get(it, "message"), "%s.message: may not contain line breaks", w);
         if (sg_json_get(it, "messageExpression") != NULL) {
             snprintf(we, sizeof(we), "%s.messageExpression", w);
-            if ((rc = compile_expr(c, &v->msg_expr, sg_json_get(it, "messageExpression"), we, p->nvariables)) < 0)
+            if ((rc = compile_expr(c, &v->msg_expr, sg_json_get(it, "messageExpression"), we, p->nvariables,
+                                   SG_CEL_T_STRING, NULL)) < 0)
                 return rc;
         }
         v->reason = string_of(c, it, "reason", w, 0);
@@ -558,7 +583,8 @@ static int compile_annotations(ctx_t *c, const sg_json_t *list)
         sg_policy_annotation_def_t *a = &p->annotations[p->nannotations++];
         a->key = full;
         snprintf(we, sizeof(we), "%s.valueExpression", w);
-        int rc = compile_expr(c, &a->expr, sg_json_get(it, "valueExpression"), we, p->nvariables);
+        int rc = compile_expr(c, &a->expr, sg_json_get(it, "valueExpression"), we, p->nvariables,
+                              SG_POLICY_STRING_OR_NULL, NULL);
         if (rc < 0)
             return rc;
     }
@@ -595,12 +621,13 @@ static unsigned compile_actions(ctx_t *c, const sg_json_t *spec)
     return bits;
 }
 
-int sg_policy__compile_doc(sg_policy_set_t *s, const sg_json_t *doc, const char *file, sg_buf_t *diag, int *nerrors)
+static int compile_doc(sg_policy_set_t *s, const sg_json_t *doc, const char *file, sg_buf_t *diag, int *nerrors,
+                       sg_cel_env_t *env, sg_cel_type_t *variables)
 {
     static const char *const top[] = {"apiVersion", "kind", "metadata", "spec", NULL};
     static const char *const spec_fields[] = {"failurePolicy", "matchConstraints",  "matchConditions",  "variables",
                                               "validations",   "validationActions", "auditAnnotations", NULL};
-    ctx_t c = {s, file, diag, nerrors, NULL, NULL};
+    ctx_t c = {s, file, diag, nerrors, NULL, NULL, env, variables};
     if (doc == NULL || doc->type == SG_JSON_NULL)
         return SG_OK;
     if (doc->type != SG_JSON_OBJECT) {
@@ -674,4 +701,17 @@ int sg_policy__compile_doc(sg_policy_set_t *s, const sg_json_t *doc, const char 
         report(&c, spec, "spec: Required value: validations or auditAnnotations must contain at least one item");
     s->npolicies++;
     return SG_OK;
+}
+
+int sg_policy__compile_doc(sg_policy_set_t *s, const sg_json_t *doc, const char *file, sg_buf_t *diag, int *nerrors)
+{
+    sg_cel_env_t *env = NULL;
+    sg_cel_type_t *variables = NULL;
+    sg_error_t err = SG_ERROR_INIT;
+    int rc = sg_policy__env_new(&env, &variables, &err);
+    if (rc < 0)
+        return rc;
+    rc = compile_doc(s, doc, file, diag, nerrors, env, variables);
+    sg_cel_env_free(env);
+    return rc;
 }

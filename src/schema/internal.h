@@ -118,6 +118,9 @@ int sg_schema__is_int(const sg_json_t *v, int64_t *out);
 void sg_schema__check(sg_schema_run_t *r, const sg_schema_node_t *n, const sg_json_t *v);
 /* rules.c */
 void sg_schema__rules(sg_schema_run_t *r, const sg_schema_node_t *n, const sg_json_t *v, const sg_json_t *old);
+/* celtype.c: the CEL type of values at node `n` (objects named after `name`), built in `env`; NULL when out of memory
+ */
+const sg_cel_type_t *sg_schema__cel_type(sg_cel_env_t *env, const sg_schema_node_t *n, const char *name);
 /* format.c */
 int sg_schema__valid_format(const char *format, const char *s, size_t len);
 /* path helpers (structural.c) */

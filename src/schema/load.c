@@ -1,5 +1,6 @@
 /* Reading CRD manifests: every served version's openAPIV3Schema becomes a tree of compiled nodes (patterns compiled
- * with PCRE2, x-kubernetes-validations compiled with the CEL engine) so that validation never parses anything. */
+ * with PCRE2, x-kubernetes-validations compiled with the CEL engine and type-checked with `self` typed from their
+ * node) so that validation never parses anything. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <dirent.h>
 #include <errno.h>
@@ -20,6 +21,7 @@ typedef struct st_loader_t {
     sg_schema_set_t *set;
     const char *filename;
     sg_error_t *err;
+    sg_cel_env_t *env; /* declarations of self/oldSelf for type-checking rules, made on the first rule */
 } loader_t;
 
 static int fail_at(loader_t *l, const sg_json_t *at, int code, const char *fmt, ...)
@@ -101,16 +103,6 @@ static const char *trimmed(sg_arena_t *a, const char *s)
     return sg_arena_strndup(a, t.ptr, t.len);
 }
 
-static int uses_old_self_cb(void *ctx, const char *root, size_t root_len, const char *f, size_t fl, size_t off)
-{
-    (void)f;
-    (void)fl;
-    (void)off;
-    if (root_len == 7 && memcmp(root, "oldSelf", 7) == 0)
-        *(int *)ctx = 1;
-    return 0;
-}
-
 static int compile_cel(loader_t *l, sg_cel_program_t **out, const sg_json_t *src, const char *what)
 {
     sg_error_t e = SG_ERROR_INIT;
@@ -127,6 +119,41 @@ static int compile_cel(loader_t *l, sg_cel_program_t **out, const sg_json_t *src
     return SG_OK;
 }
 
+/* Type-checks a compiled rule or messageExpression with the declarations in l->env: it must check and evaluate to
+ * `want` (or dyn, checked when it runs). `uses` (may be NULL) is set when the expression reads variable `var`. */
+static int check_cel(loader_t *l, const sg_cel_program_t *p, const sg_json_t *src, const char *what,
+                     sg_cel_type_kind_t want, const char *want_msg, const char *var, int *uses)
+{
+    sg_error_t e = SG_ERROR_INIT;
+    sg_cel_check_result_t res;
+    int rc = sg_cel_check(&res, l->env, p, &e);
+    if (rc == SG_ENOMEM)
+        return SG_ENOMEM;
+    if (rc < 0)
+        return fail_at(l, src, SG_EINVALID, "%s: %s", what, e.message);
+    sg_cel_type_kind_t k = sg_cel_type_kind(res.type);
+    if (k != want && k != SG_CEL_T_DYN)
+        return fail_at(l, src, SG_EINVALID, "%s: %s", what, want_msg);
+    for (size_t i = 0; uses != NULL && i < res.nrefs; i++)
+        if (strcmp(res.refs[i].name, var) == 0)
+            *uses = 1;
+    return SG_OK;
+}
+
+/* Declares `self` (and `oldSelf`, an optional with optionalOldSelf) with the type of values at `node`. */
+static int declare_self(loader_t *l, const sg_schema_node_t *node, int optional_old)
+{
+    sg_error_t e = SG_ERROR_INIT;
+    if (l->env == NULL && sg_cel_env_new(&l->env, &e) < 0)
+        return SG_ENOMEM;
+    const sg_cel_type_t *self = sg_schema__cel_type(l->env, node, "self");
+    const sg_cel_type_t *old = self != NULL && optional_old ? sg_cel_type_optional(l->env, self) : self;
+    if (old == NULL || sg_cel_env_declare(l->env, "self", self, &e) < 0 ||
+        sg_cel_env_declare(l->env, "oldSelf", old, &e) < 0)
+        return SG_ENOMEM;
+    return SG_OK;
+}
+
 static int load_rules(loader_t *l, sg_schema_node_t *node, const sg_json_t *xv)
 {
     if (xv->type != SG_JSON_ARRAY)
@@ -140,15 +167,20 @@ static int load_rules(loader_t *l, sg_schema_node_t *node, const sg_json_t *xv)
         if (rule == NULL || rule->type != SG_JSON_STRING)
             return fail_at(l, r, SG_EINVALID, "x-kubernetes-validations[%zu].rule: Required value", i);
         sg_schema_rule_t *out = &node->rules[node->nrules];
+        out->optional_old_self = get_bool(r, "optionalOldSelf");
         int rc = compile_cel(l, &out->program, rule, "rule");
-        if (rc < 0)
+        if (rc < 0 || (rc = declare_self(l, node, out->optional_old_self)) < 0 ||
+            (rc = check_cel(l, out->program, rule, "rule", SG_CEL_T_BOOL, "cel expression must evaluate to a bool",
+                            "oldSelf", &out->uses_old_self)) < 0)
             return rc;
         out->rule = trimmed(&l->set->arena, rule->u.string.ptr);
         const char *msg = str_of(sg_json_get(r, "message"));
         out->message = msg != NULL && msg[0] != '\0' ? trimmed(&l->set->arena, msg) : NULL;
         const sg_json_t *me = sg_json_get(r, "messageExpression");
         if (me != NULL && me->type == SG_JSON_STRING &&
-            (rc = compile_cel(l, &out->message_expression, me, "messageExpression")) < 0)
+            ((rc = compile_cel(l, &out->message_expression, me, "messageExpression")) < 0 ||
+             (rc = check_cel(l, out->message_expression, me, "messageExpression", SG_CEL_T_STRING,
+                             "messageExpression must evaluate to a string", NULL, NULL)) < 0))
             return rc;
         const char *fp = str_of(sg_json_get(r, "fieldPath"));
         if (fp != NULL && fp[0] != '\0')
@@ -167,8 +199,6 @@ static int load_rules(loader_t *l, sg_schema_node_t *node, const sg_json_t *xv)
                                "reason must be one of FieldValueInvalid, FieldValueForbidden, FieldValueRequired, "
                                "FieldValueDuplicate");
         }
-        sg_schema_cel_scan(rule->u.string.ptr, rule->u.string.len, uses_old_self_cb, &out->uses_old_self);
-        out->optional_old_self = get_bool(r, "optionalOldSelf");
         node->nrules++;
     }
     return SG_OK;
@@ -408,21 +438,24 @@ void sg_schema_set_free(sg_schema_set_t *s)
 /* Loads every CustomResourceDefinition among the parsed documents; other kinds are skipped. */
 static int load_crds(loader_t *l, sg_json_t **docs, size_t ndocs)
 {
-    for (size_t i = 0; i < ndocs; i++) {
+    int rc = SG_OK;
+    for (size_t i = 0; i < ndocs && rc == SG_OK; i++) {
         if (!sg_json_string_eq(sg_json_get(docs[i], "kind"), "CustomResourceDefinition"))
             continue;
-        int rc = load_crd(l, docs[i]);
-        if (rc < 0)
-            return rc == SG_ENOMEM ? sg_error_set(l->err, SG_ENOMEM, "out of memory") : rc;
+        rc = load_crd(l, docs[i]);
+        if (rc == SG_ENOMEM)
+            rc = sg_error_set(l->err, SG_ENOMEM, "out of memory");
     }
-    return SG_OK;
+    sg_cel_env_free(l->env);
+    l->env = NULL;
+    return rc;
 }
 
 int sg_schema_set_load_yaml(sg_schema_set_t *s, const char *buf, size_t len, const char *filename, sg_error_t *err)
 {
     sg_json_t **docs = NULL;
     size_t ndocs = 0;
-    loader_t l = {s, filename != NULL ? filename : "<input>", err};
+    loader_t l = {s, filename != NULL ? filename : "<input>", err, NULL};
     int rc = sg_yaml_parse(&docs, &ndocs, &s->arena, buf, len, l.filename, err);
     if (rc < 0)
         return rc;
@@ -436,7 +469,7 @@ int sg_schema_set_load_file(sg_schema_set_t *s, const char *path, sg_error_t *er
 {
     sg_json_t **docs = NULL;
     size_t ndocs = 0;
-    loader_t l = {s, NULL, err};
+    loader_t l = {s, NULL, err, NULL};
     int rc = sg_yaml_load_file(&docs, &ndocs, &s->arena, path, NULL, err);
     if (rc < 0)
         return rc;

@@ -57,6 +57,29 @@ grep -q "^$TMP/bad.yaml:12:17: spec.validations\[1\].expression: [0-9]*:[0-9]*: 
   && ok "a CEL syntax error carries the position inside the expression" \
   || fail "a CEL syntax error carries the position inside the expression" "$(cat "$TMP/out")"
 
+cat >"$TMP/types.yaml" <<'YAML'
+apiVersion: policy.storygate.dev/v1alpha1
+kind: StoryTriggerPolicy
+metadata:
+  name: types
+spec:
+  variables:
+  - name: n
+    expression: size(object.spec.storyRef.name)
+  validations:
+  - expression: variables.n + 'x' == 'y'
+  - expression: object.spec.storyRef.name
+    messageExpression: variables.n
+  - expression: object.spec.storyref.name == 'a'
+YAML
+expect "type errors are found offline, one line each" 1 "" check "$TMP/types.yaml"
+diff -u - "$TMP/out" >"$TMP/diff" <<EOF2 && ok "type errors name file, line, column and the CEL error" || fail "type errors name file, line, column and the CEL error" "$(cat "$TMP/diff")"
+$TMP/types.yaml:10:17: spec.validations[0].expression: 1:13: found no matching overload for '_+_' applied to '(int, string)'
+$TMP/types.yaml:11:17: spec.validations[1].expression: must evaluate to bool
+$TMP/types.yaml:12:24: spec.validations[1].messageExpression: must evaluate to string
+$TMP/types.yaml:13:17: spec.validations[2].expression: 1:12: undefined field 'storyref'
+EOF2
+
 cp "$SG_SOURCE_DIR/deploy/policies/github-keys.yaml" "$TMP/dup.yaml"
 expect "a name used twice across files is an error" 1 "" check "$SG_SOURCE_DIR/deploy/policies/github-keys.yaml" "$TMP/dup.yaml"
 grep -q "metadata.name: Duplicate value: \"github-keys\"" "$TMP/out" && ok "the duplicate is named" \

@@ -51,7 +51,7 @@ Test(policy_compile, comprehension_variables_and_literals_are_not_free)
     sg_policy_set_t *s =
         pt_compile(HEAD "  validations:\n  - expression: \"object.spec.inputs.all(k, v, k != '' && v != null) && "
                         "[1, 2].exists(x, x > 1) && type(1) == int && optional.of(1).hasValue() && "
-                        "object.spec.inputs.map(i, i).size() >= 0 && r'a.b' != b'x' && 1.5e3 > 0.5\"\n");
+                        "object.spec.inputs.map(i, i).size() >= 0 && r'a.b' != 'x' && b'x' != b'' && 1.5e3 > 0.5\"\n");
     sg_policy_set_release(s);
 }
 
@@ -63,6 +63,65 @@ Test(policy_compile, variables_must_be_declared_and_earlier)
     expect_has(d, "spec.variables[0].expression: undeclared reference to 'variables.b' (a variable can only use "
                   "variables declared before it)");
     expect_has(d, "spec.validations[0].expression: undeclared reference to 'variables.c'");
+}
+
+Test(policy_compile, type_errors_are_rejected_with_file_line_column)
+{
+    const char *d = pt_compile_errors(HEAD "  validations:\n  - expression: object.spec.storyRef.name + 1 == 2\n");
+    expect_has(d, "p.yaml:7:17: spec.validations[0].expression: 1:27: found no matching overload for '_+_' applied "
+                  "to '(string, int)'\n");
+}
+
+Test(policy_compile, unknown_fields_of_the_storytrigger_schema_are_rejected)
+{
+    const char *d = pt_compile_errors(HEAD "  validations:\n  - expression: object.spec.storyref.name == 'a'\n"
+                                           "  - expression: has(oldObject.spec.nope)\n");
+    expect_has(d, "p.yaml:7:17: spec.validations[0].expression: 1:12: undefined field 'storyref'\n");
+    expect_has(d, "p.yaml:8:17: spec.validations[1].expression: 1:19: undefined field 'nope'\n");
+}
+
+Test(policy_compile, validations_and_conditions_must_be_bool)
+{
+    const char *d =
+        pt_compile_errors(HEAD "  matchConditions:\n  - name: c\n    expression: object.spec.storyRef.name\n"
+                               "  validations:\n  - expression: size(object.spec.storyRef.name)\n");
+    expect_has(d, "p.yaml:8:17: spec.matchConditions[0].expression: must evaluate to bool\n");
+    expect_has(d, "p.yaml:10:17: spec.validations[0].expression: must evaluate to bool\n");
+}
+
+Test(policy_compile, messages_and_annotations_must_be_strings)
+{
+    const char *d = pt_compile_errors(HEAD "  validations:\n  - expression: 'true'\n"
+                                           "    messageExpression: size(object.spec.storyRef.name)\n"
+                                           "  auditAnnotations:\n  - key: k\n    valueExpression: '1 == 1'\n");
+    expect_has(d, "p.yaml:8:24: spec.validations[0].messageExpression: must evaluate to string\n");
+    expect_has(d, "p.yaml:11:22: spec.auditAnnotations[0].valueExpression: must evaluate to one of [string "
+                  "null_type]\n");
+}
+
+Test(policy_compile, variables_carry_their_checked_types)
+{
+    const char *d =
+        pt_compile_errors(HEAD "  variables:\n  - name: n\n    expression: size(object.spec.storyRef.name)\n"
+                               "  - name: ok\n    expression: variables.n > 3\n"
+                               "  validations:\n  - expression: variables.n.startsWith('x')\n");
+    expect_has(
+        d, "p.yaml:12:17: spec.validations[0].expression: 1:13: found no matching overload for 'startsWith' applied to "
+           "'int.(string)'\n");
+    cr_expect(strstr(d, "spec.variables[1]") == NULL, "%s", d);
+}
+
+Test(policy_compile, typed_fields_request_and_open_inputs_check)
+{
+    sg_policy_set_t *s = pt_compile(
+        HEAD "  variables:\n  - name: inputs\n    expression: \"has(object.spec.inputs) ? object.spec.inputs : {}\"\n"
+             "  validations:\n  - expression: \"variables.inputs.all(k, type(variables.inputs[k]) != string || "
+             "size(variables.inputs[k]) <= 10) && object.metadata.labels.exists(k, v, v != k) && "
+             "request.userInfo.groups.exists(g, g == 'x') == false && request.operation in ['CREATE', 'UPDATE'] && "
+             "(oldObject == null || oldObject.spec.storyRef == object.spec.storyRef) && "
+             "object.spec.inputs.anything.deeper != 1 && object.status.conditions.all(c, c.observedGeneration >= 0)\"\n"
+             "    messageExpression: \"'story ' + object.spec.storyRef.name + ' by ' + request.userInfo.username\"\n");
+    sg_policy_set_release(s);
 }
 
 Test(policy_compile, bad_selector_is_rejected)

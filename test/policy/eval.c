@@ -34,7 +34,7 @@ Test(policy_eval, messages_default_and_message_expression)
                                          "  - expression: \"false\"\n    message: static\n"
                                          "    messageExpression: \"'story ' + object.spec.storyRef.name\"\n"
                                          "  - expression: \"false\"\n    message: fallback\n"
-                                         "    messageExpression: \"1\"\n");
+                                         "    messageExpression: \"dyn(1)\"\n");
     pt_eval(&res, s, "CREATE", "ns", OBJ("b"), NULL);
     cr_assert_eq(res.ndenials, 3);
     cr_expect_str_eq(res.denials[0], "StoryTriggerPolicy 'p' denied request: failed expression: "
@@ -98,14 +98,14 @@ Test(policy_eval, match_conditions_must_all_be_true)
 Test(policy_eval, match_condition_errors_follow_failure_policy)
 {
     sg_policy_set_t *fail =
-        pt_compile(HEAD "  matchConditions:\n  - name: boom\n    expression: object.spec.missing == 1\n"
+        pt_compile(HEAD "  matchConditions:\n  - name: boom\n    expression: object.spec.inputs.missing == 1\n"
                         "  validations:\n  - expression: \"true\"\n");
     pt_eval(&res, fail, "CREATE", "ns", OBJ("a"), NULL);
     cr_assert_eq(res.ndenials, 1);
     cr_expect(strstr(res.denials[0], "matchCondition 'boom' resulted in error: ") != NULL, "%s", res.denials[0]);
     sg_policy_set_release(fail);
     sg_policy_set_t *ign = pt_compile(HEAD "  failurePolicy: Ignore\n  matchConditions:\n  - name: boom\n"
-                                           "    expression: object.spec.missing == 1\n"
+                                           "    expression: object.spec.inputs.missing == 1\n"
                                            "  validations:\n  - expression: \"false\"\n");
     pt_eval(&res, ign, "CREATE", "ns", OBJ("a"), NULL);
     cr_expect_eq(res.ndenials, 0);
@@ -114,14 +114,14 @@ Test(policy_eval, match_condition_errors_follow_failure_policy)
 
 Test(policy_eval, evaluation_errors_follow_failure_policy)
 {
-    sg_policy_set_t *fail = pt_compile(HEAD "  validations:\n  - expression: object.spec.nope.x == 1\n");
+    sg_policy_set_t *fail = pt_compile(HEAD "  validations:\n  - expression: object.spec.inputs.nope == 1\n");
     pt_eval(&res, fail, "CREATE", "ns", OBJ("a"), NULL);
     cr_assert_eq(res.ndenials, 1);
-    cr_expect(strstr(res.denials[0], "expression 'object.spec.nope.x == 1' resulted in error: ") != NULL, "%s",
+    cr_expect(strstr(res.denials[0], "expression 'object.spec.inputs.nope == 1' resulted in error: ") != NULL, "%s",
               res.denials[0]);
     sg_policy_set_release(fail);
     sg_policy_set_t *ign =
-        pt_compile(HEAD "  failurePolicy: Ignore\n  validations:\n  - expression: object.spec.nope.x == 1\n");
+        pt_compile(HEAD "  failurePolicy: Ignore\n  validations:\n  - expression: object.spec.inputs.nope == 1\n");
     pt_eval(&res, ign, "CREATE", "ns", OBJ("a"), NULL);
     cr_expect_eq(res.ndenials, 0);
     sg_policy_set_release(ign);
@@ -131,7 +131,7 @@ Test(policy_eval, variables_are_lazy)
 {
     /* the failing variable is only read on a branch that is not taken */
     sg_policy_set_t *s =
-        pt_compile(HEAD "  variables:\n  - name: bad\n    expression: object.spec.nope.x\n"
+        pt_compile(HEAD "  variables:\n  - name: bad\n    expression: object.spec.inputs.nope\n"
                         "  - name: story\n    expression: object.spec.storyRef.name\n"
                         "  validations:\n  - expression: variables.story == 'a' || variables.bad == 1\n");
     pt_eval(&res, s, "CREATE", "ns", OBJ("a"), NULL);
@@ -196,10 +196,11 @@ Test(policy_eval, request_object_from_the_review_is_used)
 
 Test(policy_eval, warn_gives_bounded_warnings)
 {
-    sg_policy_set_t *s = pt_compile(HEAD "  validationActions: [Warn]\n  validations:\n  - expression: \"false\"\n"
-                                         "    message: short\n  - expression: \"false\"\n"
-                                         "    messageExpression: \"'x'.repeat(1)\"\n  - expression: \"false\"\n"
-                                         "    messageExpression: \"object.spec.storyRef.name\"\n");
+    sg_policy_set_t *s =
+        pt_compile(HEAD "  validationActions: [Warn]\n  validations:\n  - expression: \"false\"\n"
+                        "    message: short\n  - expression: \"false\"\n"
+                        "    messageExpression: \"object.spec.inputs.nope\"\n  - expression: \"false\"\n"
+                        "    messageExpression: \"object.spec.storyRef.name\"\n");
     char big[600];
     memset(big, 'z', sizeof(big) - 1);
     big[sizeof(big) - 1] = '\0';
@@ -250,7 +251,7 @@ Test(policy_eval, deny_and_audit_together)
 
 Test(policy_eval, annotation_errors_follow_failure_policy)
 {
-    sg_policy_set_t *s = pt_compile(HEAD "  auditAnnotations:\n  - key: n\n    valueExpression: \"1\"\n");
+    sg_policy_set_t *s = pt_compile(HEAD "  auditAnnotations:\n  - key: n\n    valueExpression: \"dyn(1)\"\n");
     pt_eval(&res, s, "CREATE", "ns", OBJ("a"), NULL);
     cr_assert_eq(res.ndenials, 1);
     cr_expect(strstr(res.denials[0], "must evaluate to a string or null") != NULL, "%s", res.denials[0]);
