@@ -118,6 +118,8 @@ typedef struct st_sg_admission_request_t {
     const sg_trigger_t *trigger;     /* decoded object (CREATE, UPDATE), else NULL */
     const sg_trigger_t *old_trigger; /* decoded oldObject (UPDATE), else NULL */
     sg_arena_t *arena;               /* per-request memory for hooks */
+    const sg_refs_snapshot_t *refs;  /* the snapshot this review reads (Stories, grants, Namespace labels), acquired
+                                        once per review and valid while validators run; NULL = no store access */
 } sg_admission_request_t;
 
 /** An extra validation rule (CEL schema rules, operator policies). Runs on /validate for StoryTrigger CREATE and

@@ -44,9 +44,9 @@ void sg_api_admission_opts(sg_admission_opts_t *out, const sg_config_t *cfg, con
 void sg_api_reconciler_opts(sg_reconciler_opts_t *out, const sg_config_t *cfg, sg_store_t *store,
                             sg_refs_policy_t policy);
 
-/** Loads every *.yaml / *.yml file of `dir` (name order; multi-document) into `store`: Stories and ReferenceGrants
- * (other kinds are refused) are created, or updated when they exist. SG_EINVALID with "file:line:column: message" on
- * the first bad document. `*loaded` (may be NULL) gets the count. Blocking; not for event loops. */
+/** Loads every *.yaml / *.yml file of `dir` (name order; multi-document) into `store`: Stories, ReferenceGrants and
+ * v1 Namespaces (other kinds are skipped) are created, or updated when they exist. SG_EINVALID with "file:line:column:
+ * message" on the first bad document. `*loaded` (may be NULL) gets the count. Blocking; not for event loops. */
 int sg_api_manifests_load(sg_store_t *store, const char *dir, size_t *loaded, sg_error_t *err);
 
 #endif

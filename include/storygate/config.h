@@ -60,8 +60,10 @@ typedef struct st_sg_config_t {
     const char *data_dir;
     sg_config_store_t store;
     struct {
-        const char *token_file;    /* bearer tokens for the embedded API; NULL = no authentication */
-        const char *manifests_dir; /* Stories/ReferenceGrants loaded at start; NULL = none */
+        const char *token_file;       /* bearer tokens for the embedded API; NULL = no authentication */
+        const char *manifests_dir;    /* Stories/ReferenceGrants loaded at start; NULL = none */
+        unsigned workers;             /* threads running the API's store calls */
+        unsigned max_queued_requests; /* store calls waiting for a worker; beyond it requests get 429 */
     } api;
     struct {
         const char *base_path; /* file storage for offloaded StoryRun inputs; NULL = offload disabled */

@@ -49,7 +49,8 @@ typedef struct st_sg_policy_input_t {
     const sg_json_t *object;           /* `object` (NULL = null) */
     const sg_json_t *old_object;       /* `oldObject` (NULL = null) */
     const sg_json_t *request;          /* `request`: the AdmissionRequest object (NULL = built from the fields above) */
-    const sg_json_t *namespace_labels; /* labels of the namespace for namespaceSelector; NULL = only the
+    const sg_json_t *namespace_labels; /* labels of the request's Namespace for namespaceSelector (admission takes
+                                          them from its refs snapshot); NULL (namespace unknown) = only the
                                           kubernetes.io/metadata.name label every namespace carries */
 } sg_policy_input_t;
 

@@ -62,6 +62,16 @@ int sg_reconciler_start(sg_reconciler_t *r, sg_error_t *err);
  * admission accept hint and from store subscribers. SG_ELIMIT when the queue is full (a resync follows). */
 int sg_reconciler_enqueue(sg_reconciler_t *r, const char *ns, const char *name);
 
+/** sg_reconciler_enqueue for a trigger accepted at wall-clock time `accepted` (seconds since the epoch, sub-second):
+ * the accepted-to-decided latency is then measured from that instant rather than from status.acceptedAt's second. */
+int sg_reconciler_enqueue_accepted(sg_reconciler_t *r, const char *ns, const char *name, double accepted);
+
+/** The Pending status (spec §8.5) of a trigger accepted now, built in `arena`, with the acceptance time in
+ * *accepted; NULL when Pending is not written (opts.no_pending) or out of memory. Lets a creator store it with the
+ * trigger so the reconciler need not write it separately. Thread-safe. */
+sg_json_t *sg_reconciler_pending_status(const sg_reconciler_t *r, sg_arena_t *arena, int64_t generation,
+                                        double *accepted);
+
 /** An sg_admission_accept_fn: with `ctx` = the reconciler, queues the accepted trigger (request namespace/name).
  * Set it as sg_admission_opts_t.on_accept. Thread-safe, non-blocking. */
 void sg_reconciler_admission_hint(void *ctx, const sg_admission_request_t *req);

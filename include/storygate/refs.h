@@ -1,6 +1,7 @@
-/* Read-only, refcounted snapshots of the objects admission references (Stories, ReferenceGrants), the
- * cross-namespace policy and ReferenceGrant matching of spec §3.5. A provider (the store's watcher) builds a
- * snapshot, publishes it in a holder and never mutates it again; readers acquire, read without locks, release. */
+/* Read-only, refcounted snapshots of the objects admission references (Stories, ReferenceGrants, and Namespace labels
+ * for policies' namespaceSelector), the cross-namespace policy and ReferenceGrant matching of spec §3.5. A provider
+ * (the store's watcher) builds a snapshot, publishes it in a holder and never mutates it again; readers acquire, read
+ * without locks, release. */
 #ifndef STORYGATE_REFS_H
 #define STORYGATE_REFS_H
 
@@ -82,6 +83,11 @@ int sg_refs_snapshot_remove_story(sg_refs_snapshot_t *snap, sg_span_t ns, sg_spa
 int sg_refs_snapshot_put_grant_json(sg_refs_snapshot_t *snap, const sg_json_t *grant, sg_error_t *err);
 /** Removes ReferenceGrant ns/name; returns 1 when it was there. */
 int sg_refs_snapshot_remove_grant(sg_refs_snapshot_t *snap, sg_span_t ns, sg_span_t name);
+/** Adds or replaces a Namespace from its JSON object: metadata.name and metadata.labels (absent or not an object = no
+ * labels). SG_EINVALID without metadata.name, SG_ELIMIT when the labels exceed 256 KiB, SG_ENOMEM. */
+int sg_refs_snapshot_put_namespace_json(sg_refs_snapshot_t *snap, const sg_json_t *ns, sg_error_t *err);
+/** Removes Namespace `name`; returns 1 when it was there. */
+int sg_refs_snapshot_remove_namespace(sg_refs_snapshot_t *snap, sg_span_t name);
 /** Marks the snapshot complete (initial list done). Lookups in an unsynced snapshot report "unavailable". */
 void sg_refs_snapshot_set_synced(sg_refs_snapshot_t *snap, int synced);
 
@@ -93,10 +99,15 @@ int sg_refs_snapshot_synced(const sg_refs_snapshot_t *snap);
 int sg_refs_story_lookup(const sg_refs_snapshot_t *snap, sg_span_t ns, sg_span_t name, sg_span_t *version);
 /** The ReferenceGrants of namespace `ns`: sets `*first` to an array of pointers, returns their count. Borrowed. */
 size_t sg_refs_grants_in(const sg_refs_snapshot_t *snap, sg_span_t ns, const sg_refs_grant_t *const **first);
+/** The labels of Namespace `name` as a JSON object (empty when it has none), or NULL when the snapshot does not know
+ * that namespace (or `snap` is NULL). Borrowed: valid while the caller holds its reference to `snap`. */
+const sg_json_t *sg_refs_namespace_labels(const sg_refs_snapshot_t *snap, sg_span_t name);
 /** Number of Stories in the snapshot (for metrics and tests). */
 size_t sg_refs_snapshot_count_stories(const sg_refs_snapshot_t *snap);
 /** Number of ReferenceGrants in the snapshot. */
 size_t sg_refs_snapshot_count_grants(const sg_refs_snapshot_t *snap);
+/** Number of Namespaces in the snapshot. */
+size_t sg_refs_snapshot_count_namespaces(const sg_refs_snapshot_t *snap);
 
 /** 1 when `grant` lets a StoryTrigger in namespace `from` reference Story `to`/`story_name` (§3.5: trimmed fields,
  * exact matches, no wildcards; an absent or blank to[].name matches every Story). */
@@ -118,8 +129,10 @@ void sg_refs_holder_publish(sg_refs_holder_t *h, sg_refs_snapshot_t *snap);
  * option `refs_acquire` with `ctx` = the holder. Thread-safe. */
 sg_refs_snapshot_t *sg_refs_holder_acquire(void *holder);
 
-/** Keeps `holder` current from `store`: subscribes to Story and ReferenceGrant changes, lists both kinds and publishes
- * a synced snapshot, then applies each later change to a clone and publishes that. Works over any store backend.
+/** Keeps `holder` current from `store`: subscribes to Story, ReferenceGrant and Namespace changes, lists the three
+ * kinds and publishes a synced snapshot, then applies each later change to a clone and publishes that. Works over any
+ * store backend. Namespaces are best effort: when they cannot be listed (e.g. RBAC without namespaces) the snapshot
+ * starts without them (a warning is logged) and picks up the ones the store reports later.
  * `holder` and `store` are borrowed and must outlive the feed; `*out` belongs to the caller (sg_refs_feed_stop).
  * Blocks while listing; not for event loops. */
 int sg_refs_feed_start(sg_refs_feed_t **out, sg_refs_holder_t *holder, sg_store_t *store, sg_error_t *err);

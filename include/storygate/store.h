@@ -1,5 +1,6 @@
-/* The object store: Stories, ReferenceGrants, StoryTriggers and StoryRuns as JSON with Kubernetes-style metadata
- * (uid, resourceVersion, generation, creationTimestamp), list with selectors, and watch from a resourceVersion.
+/* The object store: Stories, ReferenceGrants, StoryTriggers, StoryRuns and (cluster-scoped) Namespaces as JSON with
+ * Kubernetes-style metadata (uid, resourceVersion, generation, creationTimestamp), list with selectors, and watch from
+ * a resourceVersion.
  * One interface, several backends (embedded LMDB now, the Kubernetes API later) behind a vtable. */
 #ifndef STORYGATE_STORE_H
 #define STORYGATE_STORE_H
@@ -20,6 +21,7 @@ typedef enum en_sg_store_kind_t {
     SG_KIND_REFERENCEGRANT = 1, /* policy.bubustack.io/v1alpha1 ReferenceGrant */
     SG_KIND_STORYTRIGGER = 2,   /* runs.bubustack.io/v1alpha1 StoryTrigger */
     SG_KIND_STORYRUN = 3,       /* runs.bubustack.io/v1alpha1 StoryRun */
+    SG_KIND_NAMESPACE = 4,      /* v1 Namespace (core group, cluster-scoped: its namespace is always "") */
     SG_KIND__COUNT
 } sg_store_kind_t;
 
@@ -55,16 +57,25 @@ typedef struct st_sg_store_event_t {
 typedef void (*sg_store_subscriber_cb)(void *ctx, const sg_store_event_t *ev);
 
 /* Options of a write. */
+/* Completion of an asynchronous write: `rc` SG_OK with the stored object in json[0..len) (valid during the call
+ * only), or the error. Runs on a store thread: it must be quick and must not wait on the store. */
+typedef void (*sg_store_done_cb)(void *ctx, int rc, const sg_error_t *err, const char *json, size_t len);
+
 typedef struct st_sg_store_write_opts_t {
     uint64_t expected_rv; /* precondition: 0 = none, else the object's current resourceVersion must equal it */
     const void *origin;   /* passed to subscribers as sg_store_event_t.origin */
     int no_wait;          /* update_status only: queue the write and return at once (ordered before any later
                            * write of the same caller; failures are logged, `out` is left untouched) */
+    /* create only: when set, the call returns SG_OK as soon as the write is queued (`out` is left untouched) and
+     * `done` runs exactly once, on a store thread, when the write is durable or has failed. An error returned by the
+     * call itself means nothing was queued and `done` never runs. */
+    sg_store_done_cb done;
+    void *done_ctx;
 } sg_store_write_opts_t;
 
 #define SG_STORE_WRITE_OPTS_INIT                                                                                       \
     {                                                                                                                  \
-        0, NULL, 0                                                                                                     \
+        0, NULL, 0, NULL, NULL                                                                                         \
     }
 
 typedef enum en_sg_store_op_type_t {
@@ -126,6 +137,7 @@ typedef struct st_sg_store_ops_t {
                   const sg_store_write_opts_t *opts, sg_error_t *err);
     int (*list)(sg_store_t *s, sg_store_list_t *out, sg_store_kind_t kind, const char *ns,
                 const sg_store_list_opts_t *opts, sg_error_t *err);
+    int async_create; /* 1: create honours opts->done itself; otherwise the front end completes it synchronously */
     /* optional (NULL when the backend cannot group writes atomically) */
     int (*apply)(sg_store_t *s, sg_store_op_t *ops, size_t n, const sg_store_write_opts_t *opts, size_t *failed,
                  sg_error_t *err);
@@ -181,7 +193,8 @@ int sg_store_get(sg_store_t *s, sg_buf_t *out, uint64_t *rv, sg_store_kind_t kin
  * until durable. Thread-safe. */
 int sg_store_create(sg_store_t *s, sg_buf_t *out, sg_store_kind_t kind, const char *ns, const char *json, size_t len,
                     const sg_store_write_opts_t *opts, sg_error_t *err);
-/** sg_store_create for a parsed object (borrowed). */
+/** sg_store_create for a parsed object (borrowed). With opts->done set the write completes asynchronously (see
+ * sg_store_write_opts_t), on every backend. */
 int sg_store_create_json(sg_store_t *s, sg_buf_t *out, sg_store_kind_t kind, const char *ns, const sg_json_t *obj,
                          const sg_store_write_opts_t *opts, sg_error_t *err);
 
@@ -255,13 +268,21 @@ int sg_store_selector_match(const sg_store_selector_t *sel, const sg_json_t *obj
 /** Frees a selector. NULL is accepted. */
 void sg_store_selector_free(sg_store_selector_t *sel);
 
-/** "Story", "ReferenceGrant", "StoryTrigger", "StoryRun". Static. */
+/** 1 for kinds whose objects live in a namespace, 0 for cluster-scoped ones (Namespace). For a cluster-scoped kind
+ * every call takes ns NULL or "" (anything else is SG_EINVALID), ignores metadata.namespace in objects, stores none,
+ * and lists and watches ignore their namespace filter, as the apiserver does. */
+int sg_store_kind_namespaced(sg_store_kind_t kind);
+/** For backends: checks the `ns` argument of a call on `kind` and returns the namespace to use in `*out` ("" for a
+ * cluster-scoped kind, `ns` itself otherwise). SG_EINVALID with a message when it does not fit the kind's scope. */
+int sg_store_check_scope(const char **out, sg_store_kind_t kind, const char *ns, sg_error_t *err);
+
+/** "Story", "ReferenceGrant", "StoryTrigger", "StoryRun", "Namespace". Static. */
 const char *sg_store_kind_name(sg_store_kind_t kind);
-/** "bubustack.io/v1alpha1" and so on. Static. */
+/** "bubustack.io/v1alpha1" and so on ("v1" for Namespace). Static. */
 const char *sg_store_kind_api_version(sg_store_kind_t kind);
-/** The API group ("bubustack.io", "policy.bubustack.io", "runs.bubustack.io"). Static. */
+/** The API group ("bubustack.io", "policy.bubustack.io", "runs.bubustack.io"; "" = the core group). Static. */
 const char *sg_store_kind_group(sg_store_kind_t kind);
-/** The resource name ("stories", "referencegrants", "storytriggers", "storyruns"). Static. */
+/** The resource name ("stories", "referencegrants", "storytriggers", "storyruns", "namespaces"). Static. */
 const char *sg_store_kind_plural(sg_store_kind_t kind);
 /** Finds a kind by Kind name or plural resource name; SG_ENOTFOUND otherwise. */
 int sg_store_kind_parse(sg_store_kind_t *out, const char *name);

@@ -111,7 +111,8 @@ int sg_admission__run_validators(const sg_admission_t *adm, const sg_admission_r
     return SG_OK;
 }
 
-static int validate(const sg_admission_t *adm, sg_admission_request_t *req, sg_admission_verdict_t *v)
+/* The /validate rules of one review, all reading the one snapshot in req->refs. */
+static int validate_with(const sg_admission_t *adm, sg_admission_request_t *req, sg_admission_verdict_t *v)
 {
     const sg_trigger_t *t = req->trigger;
     int ret;
@@ -128,13 +129,21 @@ static int validate(const sg_admission_t *adm, sg_admission_request_t *req, sg_a
                 "spec is immutable for StoryTrigger; create a new StoryTrigger for updated trigger requests");
         return sg_admission__run_validators(adm, req, v);
     }
-    sg_refs_snapshot_t *refs = sg_admission_refs(adm);
-    ret = sg_admission_validate_trigger(v, t, SG_TRIGGER_CHECKS_ADMISSION, adm->opts.cross_namespace_policy, refs);
-    sg_refs_snapshot_release(refs);
+    ret = sg_admission_validate_trigger(v, t, SG_TRIGGER_CHECKS_ADMISSION, adm->opts.cross_namespace_policy, req->refs);
     if (ret == SG_OK && v->allowed)
         ret = sg_admission__run_validators(adm, req, v);
     if (ret == SG_OK && v->allowed && !req->dry_run && adm->opts.on_accept != NULL)
         adm->opts.on_accept(adm->opts.on_accept_ctx, req);
+    return ret;
+}
+
+static int validate(const sg_admission_t *adm, sg_admission_request_t *req, sg_admission_verdict_t *v)
+{
+    sg_refs_snapshot_t *refs = sg_admission_refs(adm);
+    req->refs = refs;
+    int ret = validate_with(adm, req, v);
+    req->refs = NULL;
+    sg_refs_snapshot_release(refs);
     return ret;
 }
 

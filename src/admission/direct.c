@@ -121,15 +121,17 @@ int sg_admission_review_create(sg_admission_t *adm, sg_json_t *obj, int dry_run,
     if ((ret = apply_defaults(adm, obj, t, NULL, v, arena)) < 0 || !v->allowed)
         return ret;
 
+    /* one snapshot for the built-in rules and the extra validators */
     sg_refs_snapshot_t *refs = sg_admission_refs(adm);
     ret = sg_admission_validate_trigger(v, t, SG_TRIGGER_CHECKS_ADMISSION, adm->opts.cross_namespace_policy, refs);
+    if (ret == SG_OK && v->allowed) {
+        sg_admission_request_t req;
+        fake_request(&req, SG_ADMISSION_OP_CREATE, t, NULL, dry_run, arena);
+        req.refs = refs;
+        ret = sg_admission__run_validators(adm, &req, v);
+    }
     sg_refs_snapshot_release(refs);
-    if (ret < 0 || !v->allowed)
-        return ret;
-
-    sg_admission_request_t req;
-    fake_request(&req, SG_ADMISSION_OP_CREATE, t, NULL, dry_run, arena);
-    return sg_admission__run_validators(adm, &req, v);
+    return ret;
 }
 
 int sg_admission_review_update(sg_admission_t *adm, const sg_json_t *old_obj, sg_json_t *obj, int dry_run,
@@ -160,5 +162,9 @@ int sg_admission_review_update(sg_admission_t *adm, const sg_json_t *old_obj, sg
             "spec is immutable for StoryTrigger; create a new StoryTrigger for updated trigger requests");
     sg_admission_request_t req;
     fake_request(&req, SG_ADMISSION_OP_UPDATE, t, old, dry_run, arena);
-    return sg_admission__run_validators(adm, &req, v);
+    sg_refs_snapshot_t *refs = sg_admission_refs(adm);
+    req.refs = refs;
+    ret = sg_admission__run_validators(adm, &req, v);
+    sg_refs_snapshot_release(refs);
+    return ret;
 }

@@ -9,6 +9,7 @@
 
 #include "runtime.h"
 
+/* Used when the config leaves them 0 (a config built without sg_config_init's defaults). */
 #define POOL_THREADS 32
 #define POOL_QUEUE 4096
 
@@ -92,7 +93,10 @@ int sg_api_embedded_start(sg_api_t **out, const sg_config_t *cfg, sg_http_server
     if ((rc = sg_store_subscribe(api->store, sg_api__on_store_event, api, err)) < 0)
         goto fail;
     api->events_subscribed = 1;
-    if ((rc = sg_api__pool_start(&api->pool, POOL_THREADS, POOL_QUEUE, err)) < 0)
+    /* api.maxQueuedRequests bounds what waits on a saturated store; beyond it requests get 429 with Retry-After */
+    size_t workers = cfg->api.workers != 0 ? cfg->api.workers : POOL_THREADS;
+    size_t queue = cfg->api.max_queued_requests != 0 ? cfg->api.max_queued_requests : POOL_QUEUE;
+    if ((rc = sg_api__pool_start(&api->pool, workers, queue, err)) < 0)
         goto fail;
     api->pool_started = 1;
     if ((rc = sg_api__routes_add(api, err)) < 0)
@@ -102,7 +106,8 @@ int sg_api_embedded_start(sg_api_t **out, const sg_config_t *cfg, sg_http_server
     sg_http_server_set_admission(server, api->adm);
     sg_log_info("embedded API ready", "dataDir", SG_LOG_STR, cfg->data_dir, "resourceVersion", SG_LOG_U64,
                 (unsigned long long)sg_store_resource_version(api->store), "auth", SG_LOG_BOOL, api->ntokens != 0,
-                NULL);
+                "workers", SG_LOG_U64, (unsigned long long)workers, "maxQueuedRequests", SG_LOG_U64,
+                (unsigned long long)queue, NULL);
     *out = api;
     return SG_OK;
 fail:

@@ -213,13 +213,14 @@ static int on_api(h2o_req_t *req, sg_http_thread_t *thr, void *data)
 
     int allowed = 0;
     if (path.type == SG_API__PATH_COLLECTION)
-        allowed = method == SG_API__GET || (method == SG_API__POST && path.ns[0] != '\0' && path.res->writable);
+        allowed = method == SG_API__GET || (method == SG_API__POST && path.res->writable &&
+                                            (path.ns[0] != '\0' || !path.res->namespaced));
     else
         allowed = method == SG_API__GET || (method == SG_API__DELETE && !path.status && path.res->writable);
     if (!allowed) {
         sg_api__send_status(
             req, 405, "MethodNotAllowed",
-            method == SG_API__POST && path.ns[0] == '\0'
+            method == SG_API__POST && path.ns[0] == '\0' && path.res->namespaced
                 ? "the server does not allow this method on the requested resource: create needs a namespace"
                 : "the server does not allow this method on the requested resource",
             NULL, path.res);
@@ -318,6 +319,12 @@ static int on_openapi(h2o_req_t *req, sg_http_thread_t *thr, void *data)
             sg_api__send(req, 200, b->base, b->len, 0);
             return 0;
         }
+    }
+    /* the core group (kubectl reads it before `create -f` of a Namespace) */
+    if (h2o_memis(p.base, p.len, H2O_STRLIT("/openapi/v3/api/v1"))) {
+        sg_api__openapi_group(b, "");
+        sg_api__send(req, 200, b->base, b->len, 0);
+        return 0;
     }
     /* no OpenAPI v2: clients fall back to v3 or to no schema */
     sg_api__send_status(req, 404, NULL, "the server could not find the requested resource", NULL, NULL);

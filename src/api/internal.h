@@ -24,7 +24,7 @@ typedef struct st_sg_api__column_t {
 
 typedef struct st_sg_api__resource_t {
     sg_store_kind_t kind;
-    const char *group;
+    const char *group; /* "" = the core group, served under /api/v1 */
     const char *version;
     const char *plural;
     const char *singular;
@@ -35,6 +35,8 @@ typedef struct st_sg_api__resource_t {
     int writable; /* create and delete over the API (StoryRuns are written by the reconciler only) */
     int has_status;
     const sg_api__column_t *columns; /* printer columns after Name, NULL-name terminated */
+    int namespaced;                  /* 0 = cluster-scoped (Namespace): paths and objects carry no namespace */
+    const char *api_version;         /* "<group>/<version>", or the version alone for the core group */
 } sg_api__resource_t;
 
 /** The resource table (SG_KIND__COUNT entries, in kind order). */
@@ -44,6 +46,12 @@ const sg_api__resource_t *sg_api__resource_find(const char *group, size_t glen, 
                                                 const char *plural, size_t plen);
 /** The resource of a store kind. */
 const sg_api__resource_t *sg_api__resource_of(sg_store_kind_t kind);
+
+/* ---- Namespaces (namespace.c) --------------------------------------------------------------------------------- */
+
+/** What the apiserver sets on every Namespace it stores, applied to `obj` in place (new nodes from `arena`): the
+ * kubernetes.io/metadata.name label (= metadata.name) and status.phase Active. 0 or SG_ENOMEM. */
+int sg_api__namespace_defaults(sg_json_t *obj, sg_arena_t *arena);
 
 /* ---- paths and query (path.c) --------------------------------------------------------------------------------- */
 
@@ -55,8 +63,8 @@ typedef enum en_sg_api__path_type_t {
     SG_API__PATH_GROUPS,        /* /apis */
     SG_API__PATH_GROUP,         /* /apis/<group> */
     SG_API__PATH_GROUP_VERSION, /* /apis/<group>/<version> */
-    SG_API__PATH_COLLECTION,    /* /apis/<g>/<v>[/namespaces/<ns>]/<plural> */
-    SG_API__PATH_OBJECT,        /* /apis/<g>/<v>/namespaces/<ns>/<plural>/<name>[/status] */
+    SG_API__PATH_COLLECTION,    /* /apis/<g>/<v>[/namespaces/<ns>]/<plural>, or /api/v1/<plural> (cluster-scoped) */
+    SG_API__PATH_OBJECT,        /* /apis/<g>/<v>/namespaces/<ns>/<plural>/<name>[/status], or /api/v1/<plural>/<name> */
 } sg_api__path_type_t;
 
 #define SG_API__NAME_MAX 253
@@ -108,6 +116,7 @@ int sg_api__status_for_error(sg_buf_t *out, int rc, const sg_error_t *err, const
 
 int sg_api__discovery_version(sg_buf_t *out);
 int sg_api__discovery_core(sg_buf_t *out);
+/** APIResourceList of the core group (/api/v1): its cluster-scoped resources (namespaces). */
 int sg_api__discovery_core_v1(sg_buf_t *out);
 int sg_api__discovery_groups(sg_buf_t *out);
 int sg_api__discovery_group(sg_buf_t *out, const char *group);
@@ -116,7 +125,7 @@ int sg_api__discovery_resources(sg_buf_t *out, const char *group);
 
 /** The OpenAPI v3 discovery document (/openapi/v3) listing one document per group. */
 int sg_api__openapi_root(sg_buf_t *out);
-/** A minimal OpenAPI v3 document of a group (/openapi/v3/apis/<group>/v1alpha1). */
+/** A minimal OpenAPI v3 document of a group (/openapi/v3/apis/<group>/v1alpha1; group "" = /openapi/v3/api/v1). */
 int sg_api__openapi_group(sg_buf_t *out, const char *group);
 
 /** Kubernetes' duration.HumanDuration ("45s", "2m3s", "5h", "3d"). */

@@ -1,5 +1,5 @@
-/* Stories and ReferenceGrants loaded at start from a directory of YAML manifests (multi-document), created or
- * updated in the store, with file:line:column in every error so a bad manifest is easy to find. */
+/* Stories, ReferenceGrants and Namespaces loaded at start from a directory of YAML manifests (multi-document), created
+ * or updated in the store, with file:line:column in every error so a bad manifest is easy to find. */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +30,8 @@ static int at(sg_error_t *err, int code, const char *file, const sg_json_t *node
                            extra != NULL ? extra : "");
 }
 
-static int load_doc(sg_store_t *store, const char *file, const sg_json_t *doc, size_t *loaded, sg_error_t *err)
+static int load_doc(sg_store_t *store, const char *file, sg_json_t *doc, sg_arena_t *arena, size_t *loaded,
+                    sg_error_t *err)
 {
     if (doc == NULL || doc->type == SG_JSON_NULL)
         return SG_OK;
@@ -41,8 +42,9 @@ static int load_doc(sg_store_t *store, const char *file, const sg_json_t *doc, s
     sg_store_kind_t kind;
     if (kind_name == NULL)
         return at(err, SG_EINVALID, file, doc, "kind is required", NULL);
-    if (sg_store_kind_parse(&kind, kind_name) < 0 || (kind != SG_KIND_STORY && kind != SG_KIND_REFERENCEGRANT)) {
-        /* a directory of examples also holds Namespaces, kustomizations and triggers: only the referenced kinds load */
+    if (sg_store_kind_parse(&kind, kind_name) < 0 ||
+        (kind != SG_KIND_STORY && kind != SG_KIND_REFERENCEGRANT && kind != SG_KIND_NAMESPACE)) {
+        /* a directory of examples also holds kustomizations and triggers: only the kinds admission reads load */
         sg_log_info("manifest skipped", "file", SG_LOG_STR, file, "line", SG_LOG_INT, (int)doc->line, "kind",
                     SG_LOG_STR, kind_name, NULL);
         return SG_OK;
@@ -55,8 +57,13 @@ static int load_doc(sg_store_t *store, const char *file, const sg_json_t *doc, s
     if (name == NULL || name[0] == '\0')
         return at(err, SG_EINVALID, file, md != NULL ? md : doc, "metadata.name is required", NULL);
     const char *ns = sg_json_string(sg_json_get(md, "namespace"), NULL);
-    if (ns == NULL || ns[0] == '\0')
+    if (kind == SG_KIND_NAMESPACE) {
+        ns = NULL; /* cluster-scoped: a metadata.namespace is ignored, as kubectl apply does */
+        if (sg_api__namespace_defaults(doc, arena) < 0)
+            return sg_error_set(err, SG_ENOMEM, "out of memory");
+    } else if (ns == NULL || ns[0] == '\0') {
         ns = "default";
+    }
     sg_error_t e = SG_ERROR_INIT;
     sg_store_write_opts_t wo = SG_STORE_WRITE_OPTS_INIT;
     int rc = sg_store_create_json(store, NULL, kind, ns, doc, &wo, &e);
@@ -114,7 +121,7 @@ int sg_api_manifests_load(sg_store_t *store, const char *dir, size_t *loaded, sg
         size_t ndocs = 0;
         rc = sg_yaml_load_file(&docs, &ndocs, &arena, path, NULL, err);
         for (size_t j = 0; rc == SG_OK && j < ndocs; j++)
-            rc = load_doc(store, path, docs[j], &count, err);
+            rc = load_doc(store, path, docs[j], &arena, &count, err);
         sg_arena_dispose(&arena);
     }
     for (size_t i = 0; i < n; i++)

@@ -1,6 +1,6 @@
 /* Request paths and query parameters of the Kubernetes REST shape: /apis/<group>/<version>[/namespaces/<ns>]/<plural>
- * [/<name>[/status]], discovery paths, and the list/watch parameters. Pure functions over bytes, bounded by
- * SG_API__NAME_MAX per segment. */
+ * [/<name>[/status]], the core group's cluster-scoped /api/v1/<plural>[/<name>], discovery paths, and the list/watch
+ * parameters. Pure functions over bytes, bounded by SG_API__NAME_MAX per segment. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,9 +39,29 @@ static int valid_name(seg_t s, size_t max, int dots)
 static const char *known_group(seg_t s)
 {
     for (size_t i = 0; i < SG_KIND__COUNT; i++)
-        if (seg_is(s, sg_api__resources[i].group))
+        if (sg_api__resources[i].group[0] != '\0' && seg_is(s, sg_api__resources[i].group))
             return sg_api__resources[i].group;
     return NULL;
+}
+
+/* /api/v1/<plural>[/<name>]: only cluster-scoped core resources are served (no namespaced core ones). */
+static int parse_core(sg_api__path_t *out, const seg_t *segs, size_t n, sg_error_t *err)
+{
+    out->res = sg_api__resource_find("", 0, segs[1].p, segs[1].n, segs[2].p, segs[2].n);
+    if (out->res == NULL || out->res->namespaced || n > 4)
+        return sg_error_set(err, SG_ENOTFOUND, "the server could not find the requested resource");
+    if (n == 3) {
+        out->type = SG_API__PATH_COLLECTION;
+        return SG_OK;
+    }
+    /* Namespace names are DNS labels */
+    if (!valid_name(segs[3], 63, 0))
+        return sg_error_set(err, SG_EINVALID, "invalid name \"%.*s\"", (int)(segs[3].n > 64 ? 64 : segs[3].n),
+                            segs[3].p);
+    memcpy(out->name, segs[3].p, segs[3].n);
+    out->name[segs[3].n] = '\0';
+    out->type = SG_API__PATH_OBJECT;
+    return SG_OK;
 }
 
 int sg_api__path_parse(sg_api__path_t *out, const char *path, size_t len, sg_error_t *err)
@@ -74,6 +94,8 @@ int sg_api__path_parse(sg_api__path_t *out, const char *path, size_t len, sg_err
             out->type = SG_API__PATH_CORE;
         else if (n == 2 && seg_is(segs[1], "v1"))
             out->type = SG_API__PATH_CORE_V1;
+        else if (n >= 3 && seg_is(segs[1], "v1"))
+            return parse_core(out, segs, n, err);
         else
             return sg_error_set(err, SG_ENOTFOUND, "the server could not find the requested resource");
         return SG_OK;
@@ -106,7 +128,7 @@ int sg_api__path_parse(sg_api__path_t *out, const char *path, size_t len, sg_err
         k = 5;
     }
     out->res = sg_api__resource_find(segs[1].p, segs[1].n, segs[2].p, segs[2].n, segs[k].p, segs[k].n);
-    if (out->res == NULL)
+    if (out->res == NULL || !out->res->namespaced)
         return sg_error_set(err, SG_ENOTFOUND, "the server could not find the requested resource");
     k++;
     if (k == n) {

@@ -7,6 +7,7 @@
 #include "runtime.h"
 
 static __thread sg_arena_t *worker_arena;
+static __thread int worker_deferred; /* the running job's completion was handed to another thread */
 
 sg_arena_t *sg_api__worker_arena(void)
 {
@@ -34,7 +35,10 @@ static void *worker_main(void *arg)
         p->len--;
         pthread_mutex_unlock(&p->mu);
         sg_arena_reset(&arena);
+        worker_deferred = 0;
         job->run(job);
+        if (worker_deferred)
+            continue; /* the job may already be finished and freed */
         job->hdr.type = SG_API__MSG_JOB;
         h2o_multithread_send_message(&job->loop->receiver, &job->hdr.super);
     }
@@ -65,7 +69,7 @@ int sg_api__pool_start(sg_api__pool_t *p, size_t n, size_t max_queue, sg_error_t
 int sg_api__pool_submit(sg_api__pool_t *p, sg_api__job_t *job)
 {
     pthread_mutex_lock(&p->mu);
-    if (p->stopping || p->len >= p->max) {
+    if (p->stopping || p->len + p->deferred >= p->max) {
         pthread_mutex_unlock(&p->mu);
         return SG_ELIMIT;
     }
@@ -81,6 +85,24 @@ int sg_api__pool_submit(sg_api__pool_t *p, sg_api__job_t *job)
     return SG_OK;
 }
 
+void sg_api__pool_defer(sg_api__pool_t *p)
+{
+    pthread_mutex_lock(&p->mu);
+    p->deferred++;
+    pthread_mutex_unlock(&p->mu);
+    worker_deferred = 1;
+}
+
+void sg_api__pool_complete(sg_api__pool_t *p, sg_api__job_t *job)
+{
+    job->hdr.type = SG_API__MSG_JOB;
+    h2o_multithread_send_message(&job->loop->receiver, &job->hdr.super);
+    pthread_mutex_lock(&p->mu);
+    if (--p->deferred == 0 && p->stopping)
+        pthread_cond_broadcast(&p->cond);
+    pthread_mutex_unlock(&p->mu);
+}
+
 void sg_api__pool_stop(sg_api__pool_t *p)
 {
     if (p->threads == NULL)
@@ -91,6 +113,11 @@ void sg_api__pool_stop(sg_api__pool_t *p)
     pthread_mutex_unlock(&p->mu);
     for (size_t i = 0; i < p->nthreads; i++)
         pthread_join(p->threads[i], NULL);
+    /* completions still owed by the store arrive from its writer: wait for them so no request is left unanswered */
+    pthread_mutex_lock(&p->mu);
+    while (p->deferred > 0)
+        pthread_cond_wait(&p->cond, &p->mu);
+    pthread_mutex_unlock(&p->mu);
     free(p->threads);
     p->threads = NULL;
     p->nthreads = 0;

@@ -1,5 +1,6 @@
-/* The four resources the embedded API serves, as the CRDs in deploy/crds declare them: names, short names,
- * categories, verbs and printer columns. Discovery, routing and Tables all read this one table. */
+/* The resources the embedded API serves: the four of the CRDs in deploy/crds (names, short names, categories, verbs
+ * and printer columns as declared there) and the core group's cluster-scoped Namespaces (for policies'
+ * namespaceSelector). Discovery, routing and Tables all read this one table. */
 #include <string.h>
 
 #include "internal.h"
@@ -9,6 +10,14 @@ static const char *const cat_policy[] = {"bubu", "ai", NULL};
 static const char *const cat_runs[] = {"bubu", "ai", "runs", NULL};
 
 static const sg_api__column_t age_only[] = {
+    {"Age", "date", "", "metadata.creationTimestamp", "CreationTimestamp of the object"},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static const char *const cat_none[] = {NULL};
+
+static const sg_api__column_t namespace_columns[] = {
+    {"Status", "string", "", "status.phase", "The phase of the namespace"},
     {"Age", "date", "", "metadata.creationTimestamp", "CreationTimestamp of the object"},
     {NULL, NULL, NULL, NULL, NULL},
 };
@@ -31,13 +40,15 @@ static const sg_api__column_t run_columns[] = {
 
 const sg_api__resource_t sg_api__resources[SG_KIND__COUNT] = {
     {SG_KIND_STORY, "bubustack.io", "v1alpha1", "stories", "story", "Story", "StoryList", "story", cat_workflows, 1, 0,
-     age_only},
+     age_only, 1, "bubustack.io/v1alpha1"},
     {SG_KIND_REFERENCEGRANT, "policy.bubustack.io", "v1alpha1", "referencegrants", "referencegrant", "ReferenceGrant",
-     "ReferenceGrantList", "refgrant", cat_policy, 1, 1, age_only},
+     "ReferenceGrantList", "refgrant", cat_policy, 1, 1, age_only, 1, "policy.bubustack.io/v1alpha1"},
     {SG_KIND_STORYTRIGGER, "runs.bubustack.io", "v1alpha1", "storytriggers", "storytrigger", "StoryTrigger",
-     "StoryTriggerList", "trig", cat_runs, 1, 1, trigger_columns},
+     "StoryTriggerList", "trig", cat_runs, 1, 1, trigger_columns, 1, "runs.bubustack.io/v1alpha1"},
     {SG_KIND_STORYRUN, "runs.bubustack.io", "v1alpha1", "storyruns", "storyrun", "StoryRun", "StoryRunList", "srun",
-     cat_runs, 0, 1, run_columns},
+     cat_runs, 0, 1, run_columns, 1, "runs.bubustack.io/v1alpha1"},
+    {SG_KIND_NAMESPACE, "", "v1", "namespaces", "namespace", "Namespace", "NamespaceList", "ns", cat_none, 1, 0,
+     namespace_columns, 0, "v1"},
 };
 
 const sg_api__resource_t *sg_api__resource_find(const char *group, size_t glen, const char *version, size_t vlen,

@@ -142,8 +142,7 @@ done:
 static int prepare_object(sg_api__job_t *job, sg_json_t *obj, sg_arena_t *arena)
 {
     const sg_api__resource_t *res = job->path.res;
-    char api_version[128];
-    snprintf(api_version, sizeof(api_version), "%s/%s", res->group, res->version);
+    const char *api_version = res->api_version;
     if (obj->type != SG_JSON_OBJECT) {
         fail(job, 400, NULL, "the body must be a JSON object", NULL);
         return -1;
@@ -162,14 +161,16 @@ static int prepare_object(sg_api__job_t *job, sg_json_t *obj, sg_arena_t *arena)
         return -1;
     }
     const sg_json_t *ns = sg_json_get(md, "namespace");
-    if (ns != NULL && ns->type != SG_JSON_NULL && !sg_json_string_eq(ns, job->path.ns)) {
+    if (res->namespaced && ns != NULL && ns->type != SG_JSON_NULL && !sg_json_string_eq(ns, job->path.ns)) {
         fail(job, 400, NULL, "the namespace of the provided object does not match the namespace sent on the request",
              NULL);
         return -1;
     }
     sg_json_t *v;
-    if ((v = sg_json_new_string(arena, job->path.ns, strlen(job->path.ns))) == NULL ||
-        sg_json_object_set(arena, md, "namespace", v) < 0 ||
+    if (!res->namespaced) /* as the apiserver does for cluster-scoped objects */
+        sg_json_object_remove(md, "namespace");
+    if ((res->namespaced && ((v = sg_json_new_string(arena, job->path.ns, strlen(job->path.ns))) == NULL ||
+                             sg_json_object_set(arena, md, "namespace", v) < 0)) ||
         (v = sg_json_new_string(arena, api_version, strlen(api_version))) == NULL ||
         sg_json_object_set(arena, obj, "apiVersion", v) < 0 ||
         (v = sg_json_new_string(arena, res->kind_name, strlen(res->kind_name))) == NULL ||
@@ -183,6 +184,10 @@ static int prepare_object(sg_api__job_t *job, sg_json_t *obj, sg_arena_t *arena)
         sg_json_object_remove(md, assigned[i]);
     if (res->has_status)
         sg_json_object_remove(obj, "status"); /* status is a subresource: ignored on create */
+    if (res->kind == SG_KIND_NAMESPACE && sg_api__namespace_defaults(obj, arena) < 0) {
+        fail(job, 500, NULL, "out of memory", NULL);
+        return -1;
+    }
     return 0;
 }
 
@@ -258,6 +263,36 @@ static int admit_trigger(sg_api__job_t *job, sg_json_t *obj, sg_arena_t *arena)
     return -1;
 }
 
+static void created_failed(sg_api__job_t *job, int rc, const sg_error_t *err)
+{
+    const char *name = job->created[0] != '\0' ? job->created : NULL;
+    if (rc == SG_EINVALID)
+        fail(job, 422, "Invalid", err->message, name);
+    else
+        fail_store(job, rc, err, name);
+}
+
+/* A new StoryTrigger goes to the reconciler at once rather than waiting for the store's event. */
+static void created_hint(sg_api__job_t *job)
+{
+    if (job->path.res->kind == SG_KIND_STORYTRIGGER && job->api->reconciler != NULL && job->created[0] != '\0')
+        sg_reconciler_enqueue_accepted(job->api->reconciler, job->path.ns, job->created, job->accepted);
+}
+
+/* Completion of an asynchronous create, on the store's writer thread: copies only, nothing slow. */
+static void on_created(void *ctx, int rc, const sg_error_t *err, const char *json, size_t len)
+{
+    sg_api__job_t *job = ctx;
+    if (rc < 0) {
+        created_failed(job, rc, err);
+    } else {
+        job->status = 201;
+        sg_buf_append(&job->out, json, len);
+        created_hint(job);
+    }
+    sg_api__pool_complete(&job->api->pool, job);
+}
+
 static void do_create(sg_api__job_t *job, sg_arena_t *arena)
 {
     sg_error_t err = SG_ERROR_INIT;
@@ -277,24 +312,40 @@ static void do_create(sg_api__job_t *job, sg_arena_t *arena)
         fail(job, 422, "Invalid", "metadata.name: Required value: name or generateName is required", NULL);
         return;
     }
+    if (job->path.res->kind == SG_KIND_STORYTRIGGER && job->api->reconciler != NULL) {
+        /* §8.5 at admission: stored with the trigger, so the reconciler's only write is the decision */
+        sg_json_t *st = sg_reconciler_pending_status(job->api->reconciler, arena, 1, &job->accepted);
+        if (st != NULL && sg_json_object_set(arena, obj, "status", st) != SG_OK) {
+            fail(job, 500, NULL, "out of memory", name);
+            return;
+        }
+    }
     if (job->query.dry_run) {
         job->status = 201;
         sg_json_encode(&job->out, obj);
         return;
     }
+    snprintf(job->created, sizeof(job->created), "%s", name != NULL ? name : "");
     sg_buf_t b = SG_BUF_INIT;
     sg_store_write_opts_t wo = SG_STORE_WRITE_OPTS_INIT;
-    rc = sg_store_create_json(job->api->store, &b, job->path.res->kind, job->path.ns, obj, &wo, &err);
-    if (rc < 0) {
-        if (rc == SG_EINVALID)
-            fail(job, 422, "Invalid", err.message, name);
-        else
-            fail_store(job, rc, &err, name);
-    } else {
+    if (!job->table) {
+        /* The durable commit is awaited by the store, not by this thread: a pool thread per pending create would
+         * cap creates at threads / commit latency. */
+        wo.done = on_created;
+        wo.done_ctx = job;
+        sg_api__pool_defer(&job->api->pool);
+    }
+    rc = sg_store_create_json(job->api->store, &b, job->path.res->kind, job->path.res->namespaced ? job->path.ns : NULL,
+                              obj, &wo, &err);
+    if (rc < 0 && wo.done != NULL) {
+        created_failed(job, rc, &err);
+        sg_api__pool_complete(&job->api->pool, job);
+    } else if (rc < 0) {
+        created_failed(job, rc, &err);
+    } else if (wo.done == NULL) {
         job->status = 201;
         write_object(job, b.base, b.len, arena);
-        if (job->path.res->kind == SG_KIND_STORYTRIGGER && job->api->reconciler != NULL && name != NULL)
-            sg_reconciler_enqueue(job->api->reconciler, job->path.ns, name);
+        created_hint(job);
     }
     sg_buf_dispose(&b);
 }

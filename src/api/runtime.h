@@ -81,6 +81,8 @@ struct st_sg_api__job_t {
     size_t nevents, capevents;
     uint64_t events_rv; /* list-based catch-up: the list's resourceVersion, 0 for a cursor */
     int expired;        /* the resourceVersion was compacted away */
+    char created[SG_API__NAME_MAX + 1]; /* create: the object's name, for the completion ("" when generated) */
+    double accepted; /* create of a StoryTrigger: when its Pending status was set (0 = not set) */
 };
 
 enum { SG_API__GET = 1, SG_API__POST, SG_API__DELETE, SG_API__OTHER };
@@ -90,6 +92,7 @@ typedef struct st_sg_api__pool_t {
     pthread_cond_t cond;
     sg_api__job_t *head, *tail;
     size_t len, max;
+    size_t deferred; /* jobs whose run handed their completion to the store; they count against `max` too */
     pthread_t *threads;
     size_t nthreads;
     int stopping;
@@ -99,6 +102,11 @@ typedef struct st_sg_api__pool_t {
 int sg_api__pool_start(sg_api__pool_t *p, size_t n, size_t max_queue, sg_error_t *err);
 /** Queues a job; SG_ELIMIT when the queue is full (the caller answers 429). Thread-safe. */
 int sg_api__pool_submit(sg_api__pool_t *p, sg_api__job_t *job);
+/** Called by a job's run (on its pool thread) before it hands its completion to another thread: the worker then
+ * does not send the job back; sg_api__pool_complete must be called exactly once instead. */
+void sg_api__pool_defer(sg_api__pool_t *p);
+/** Sends a deferred job back to its loop. Any thread. */
+void sg_api__pool_complete(sg_api__pool_t *p, sg_api__job_t *job);
 /** Runs what is queued, then joins the threads. */
 void sg_api__pool_stop(sg_api__pool_t *p);
 

@@ -71,27 +71,29 @@ int sg_api__status_for_error(sg_buf_t *out, int rc, const sg_error_t *err, const
                              const char *name)
 {
     char msg[SG_ERROR_MSG_MAX + 600];
+    /* "storytriggers.runs.bubustack.io", or "namespaces" alone for the core group */
     const char *plural = res != NULL ? res->plural : "objects";
     const char *group = res != NULL ? res->group : "";
+    const char *dot = group[0] != '\0' ? "." : "";
     int code;
     const char *reason = NULL;
     switch (rc) {
     case SG_ENOTFOUND:
         code = 404;
-        snprintf(msg, sizeof(msg), "%s.%s \"%s\" not found", plural, group, name != NULL ? name : "");
+        snprintf(msg, sizeof(msg), "%s%s%s \"%s\" not found", plural, dot, group, name != NULL ? name : "");
         break;
     case SG_ECONFLICT:
         if (err != NULL && strstr(err->message, "already exists") == NULL) {
             code = 409;
             reason = "Conflict";
             snprintf(msg, sizeof(msg),
-                     "Operation cannot be fulfilled on %s.%s \"%s\": the object has been modified; please apply your "
-                     "changes to the latest version and try again",
-                     plural, group, name != NULL ? name : "");
+                     "Operation cannot be fulfilled on %s%s%s \"%s\": the object has been modified; please apply "
+                     "your changes to the latest version and try again",
+                     plural, dot, group, name != NULL ? name : "");
         } else {
             code = 409;
             reason = "AlreadyExists";
-            snprintf(msg, sizeof(msg), "%s.%s \"%s\" already exists", plural, group, name != NULL ? name : "");
+            snprintf(msg, sizeof(msg), "%s%s%s \"%s\" already exists", plural, dot, group, name != NULL ? name : "");
         }
         break;
     case SG_EINVALID:

@@ -163,8 +163,8 @@ int sg_api__table_write(sg_buf_t *out, const sg_api__resource_t *res, const sg_j
 int sg_api__list_begin(sg_buf_t *out, const sg_api__resource_t *res, uint64_t rv)
 {
     sg_buf_printf(
-        out, "{\"kind\":\"%s\",\"apiVersion\":\"%s/%s\",\"metadata\":{\"resourceVersion\":\"%" PRIu64 "\"},\"items\":[",
-        res->list_kind, res->group, res->version, rv);
+        out, "{\"kind\":\"%s\",\"apiVersion\":\"%s\",\"metadata\":{\"resourceVersion\":\"%" PRIu64 "\"},\"items\":[",
+        res->list_kind, res->api_version, rv);
     return out->oom ? SG_ENOMEM : SG_OK;
 }
 

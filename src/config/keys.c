@@ -43,6 +43,8 @@ const sg_config__key_t sg_config__keys[] = {
     {"store", SG_CONFIG__ENUM, OFF(store), 0, 0, store_names, 0},
     {"api.tokenFile", SG_CONFIG__STRING, OFF(api.token_file), 0, 0, NULL, 0},
     {"api.manifestsDir", SG_CONFIG__STRING, OFF(api.manifests_dir), 0, 0, NULL, 0},
+    {"api.workers", SG_CONFIG__UINT, OFF(api.workers), 1, 1024, NULL, 0},
+    {"api.maxQueuedRequests", SG_CONFIG__UINT, OFF(api.max_queued_requests), 1, 1000000, NULL, 0},
     {"storage.basePath", SG_CONFIG__STRING, OFF(storage.base_path), 0, 0, NULL, 0},
     {"policies.dir", SG_CONFIG__STRING, OFF(policies.dir), 0, 0, NULL, 0},
     {"schema.enabled", SG_CONFIG__BOOL, OFF(schema.enabled), 0, 0, NULL, 0},
@@ -85,6 +87,8 @@ void sg_config_init(sg_config_t *c)
     c->admission.max_inline_inputs_size = 1024;
     c->data_dir = "var/storygate";
     c->store = SG_STORE_EMBEDDED;
+    c->api.workers = 32;
+    c->api.max_queued_requests = 4096;
     c->schema.enabled = 1;
     c->leader_election.enabled = -1;
     c->leader_election.name = "storygate-leader";

@@ -264,23 +264,36 @@ static int relist(kinformer_t *ki, int initial, sg_error_t *err)
     return rc;
 }
 
+/* Namespaces only feed policies' namespaceSelector: a deployment whose RBAC cannot list them still runs, with the
+ * labels missing until a relist succeeds (its objects then arrive as ADDED events). */
+static int optional_kind(sg_store_kind_t kind)
+{
+    return kind == SG_KIND_NAMESPACE;
+}
+
 static void *informer_main(void *ud)
 {
     kinformer_t *ki = ud;
     sg_kube__informer_t *inf = ki->parent;
     sg_error_t err = SG_ERROR_INIT;
     int rc = relist(ki, 1, &err);
+    int optional = rc != SG_OK && optional_kind(ki->kind);
+    if (optional)
+        sg_log_warn("kube informer: cannot list; retrying in the background", "kind", SG_LOG_STR,
+                    sg_store_kind_name(ki->kind), "error", SG_LOG_ERR, &err, NULL);
     pthread_mutex_lock(&inf->mu);
     inf->synced++;
-    if (rc != SG_OK && !inf->failed) {
+    if (rc != SG_OK && !optional && !inf->failed) {
         inf->failed = 1;
         inf->error = err;
     }
     pthread_cond_broadcast(&inf->cond);
     pthread_mutex_unlock(&inf->mu);
-    if (rc != SG_OK)
+    if (rc != SG_OK && !optional)
         return NULL;
-    int failures = 0, need_relist = 0;
+    int failures = 0, need_relist = optional;
+    if (optional)
+        sg_kube__sleep(sg_kube__backoff_ms(200, 30000, failures++), &inf->stop);
     while (!inf->stop) {
         sg_error_clear(&err);
         if (need_relist) {

@@ -36,9 +36,11 @@ int sg_kube_collection_path(sg_buf_t *out, sg_store_kind_t kind, const char *ns)
 {
     if ((unsigned)kind >= SG_KIND__COUNT)
         return SG_EINVALID;
-    if (sg_buf_printf(out, "/apis/%s/", sg_store_kind_api_version(kind)) != 0)
+    /* the core group lives under /api, the others under /apis */
+    const char *root = sg_store_kind_group(kind)[0] == '\0' ? "api" : "apis";
+    if (sg_buf_printf(out, "/%s/%s/", root, sg_store_kind_api_version(kind)) != 0)
         return SG_ENOMEM;
-    if (ns != NULL && ns[0] != '\0') {
+    if (ns != NULL && ns[0] != '\0' && sg_store_kind_namespaced(kind)) {
         if (sg_buf_puts(out, "namespaces/") != 0 || sg_kube__query_escape(out, ns) != SG_OK ||
             sg_buf_putc(out, '/') != 0)
             return SG_ENOMEM;
@@ -107,7 +109,7 @@ static int k_get(sg_store_t *store, sg_buf_t *out, uint64_t *rv, sg_store_kind_t
 {
     sg_kube__store_t *s = ks(store);
     int rc;
-    if ((rc = check_kind(kind, err)) != SG_OK || (rc = sg_store_check_name("namespace", ns, err)) != SG_OK ||
+    if ((rc = check_kind(kind, err)) != SG_OK || (rc = sg_store_check_scope(&ns, kind, ns, err)) != SG_OK ||
         (rc = sg_store_check_name("name", name, err)) != SG_OK)
         return rc;
     sg_buf_t path = SG_BUF_INIT;
@@ -138,13 +140,16 @@ static int prepare(sg_json_t **out, sg_json_t **meta_out, sg_arena_t *arena, sg_
             return sg_error_set(err, SG_ENOMEM, "out of memory");
     }
     const char *ons = sg_json_string(sg_json_get(meta, "namespace"), NULL);
-    if (ons != NULL && ons[0] != '\0' && strcmp(ons, ns) != 0)
+    int namespaced = sg_store_kind_namespaced(kind);
+    if (namespaced && ons != NULL && ons[0] != '\0' && strcmp(ons, ns) != 0)
         return sg_error_setloc(err, SG_EINVALID, "metadata.namespace", 0, 0,
                                "metadata.namespace \"%s\" does not match the namespace \"%s\" of the request", ons, ns);
     const char *av = sg_store_kind_api_version(kind), *k = sg_store_kind_name(kind);
+    if (!namespaced)
+        sg_json_object_remove(meta, "namespace");
     if (sg_json_object_set(arena, o, "apiVersion", sg_json_new_string(arena, av, strlen(av))) != 0 ||
         sg_json_object_set(arena, o, "kind", sg_json_new_string(arena, k, strlen(k))) != 0 ||
-        sg_json_object_set(arena, meta, "namespace", sg_json_new_string(arena, ns, strlen(ns))) != 0)
+        (namespaced && sg_json_object_set(arena, meta, "namespace", sg_json_new_string(arena, ns, strlen(ns))) != 0))
         return sg_error_set(err, SG_ENOMEM, "out of memory");
     *out = o;
     *meta_out = meta;
@@ -163,7 +168,7 @@ static int k_create(sg_store_t *store, sg_buf_t *out, sg_store_kind_t kind, cons
 {
     sg_kube__store_t *s = ks(store);
     int rc;
-    if ((rc = check_kind(kind, err)) != SG_OK || (rc = sg_store_check_name("namespace", ns, err)) != SG_OK)
+    if ((rc = check_kind(kind, err)) != SG_OK || (rc = sg_store_check_scope(&ns, kind, ns, err)) != SG_OK)
         return rc;
     sg_arena_t arena;
     sg_arena_init(&arena, 0);
@@ -274,7 +279,7 @@ static int k_update(sg_store_t *store, sg_buf_t *out, sg_store_kind_t kind, cons
                     const sg_store_write_opts_t *opts, sg_error_t *err)
 {
     int rc;
-    if ((rc = check_kind(kind, err)) != SG_OK || (rc = sg_store_check_name("namespace", ns, err)) != SG_OK)
+    if ((rc = check_kind(kind, err)) != SG_OK || (rc = sg_store_check_scope(&ns, kind, ns, err)) != SG_OK)
         return rc;
     const char *name = sg_json_string(sg_json_path(obj, "metadata.name"), NULL);
     if ((rc = sg_store_check_name("metadata.name", name, err)) != SG_OK)
@@ -286,7 +291,7 @@ static int k_update_status(sg_store_t *store, sg_buf_t *out, sg_store_kind_t kin
                            const sg_json_t *status, const sg_store_write_opts_t *opts, sg_error_t *err)
 {
     int rc;
-    if ((rc = check_kind(kind, err)) != SG_OK || (rc = sg_store_check_name("namespace", ns, err)) != SG_OK ||
+    if ((rc = check_kind(kind, err)) != SG_OK || (rc = sg_store_check_scope(&ns, kind, ns, err)) != SG_OK ||
         (rc = sg_store_check_name("name", name, err)) != SG_OK)
         return rc;
     return write_loop(ks(store), out, kind, ns, name, NULL, status, "status", opts, err);
@@ -297,7 +302,7 @@ static int k_remove(sg_store_t *store, sg_buf_t *out, sg_store_kind_t kind, cons
 {
     sg_kube__store_t *s = ks(store);
     int rc;
-    if ((rc = check_kind(kind, err)) != SG_OK || (rc = sg_store_check_name("namespace", ns, err)) != SG_OK ||
+    if ((rc = check_kind(kind, err)) != SG_OK || (rc = sg_store_check_scope(&ns, kind, ns, err)) != SG_OK ||
         (rc = sg_store_check_name("name", name, err)) != SG_OK)
         return rc;
     sg_buf_t path = SG_BUF_INIT, body = SG_BUF_INIT, before = SG_BUF_INIT;
@@ -418,7 +423,7 @@ static int k_list(sg_store_t *store, sg_store_list_t *out, sg_store_kind_t kind,
 {
     if (check_kind(kind, err) != SG_OK)
         return SG_EINVALID;
-    if (ns != NULL && ns[0] != '\0') {
+    if (ns != NULL && ns[0] != '\0' && sg_store_kind_namespaced(kind)) {
         int rc = sg_store_check_name("namespace", ns, err);
         if (rc != SG_OK)
             return rc;

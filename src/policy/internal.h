@@ -90,6 +90,10 @@ int sg_policy__compile_doc(sg_policy_set_t *s, const sg_json_t *doc, const char 
 sg_policy_set_t *sg_policy__set_new(void);
 /* metrics binding (engine.c): fills the series pointers of a set not yet shared */
 void sg_policy__bind_metrics(sg_policy_set_t *s, sg_metrics_t *m);
+/* celenv.c: a type-checking environment declaring object, oldObject, request and `variables` (an object type without
+ * fields yet, *variables, to which compile.c adds each variable with the type it checked to) */
+#define SG_POLICY_OBJECT_KIND "StoryTrigger"
+int sg_policy__env_new(sg_cel_env_t **out, sg_cel_type_t **variables, sg_error_t *err);
 /* match.c */
 int sg_policy__matches(const sg_policy_t *p, const sg_policy_input_t *in, unsigned op);
 unsigned sg_policy__op_bit(const char *op);

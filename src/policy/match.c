@@ -1,5 +1,6 @@
 /* Which policies apply to a request: operations, namespace names and labels, object labels, resource names.
- * namespaceSelector sees the labels the caller knows, plus kubernetes.io/metadata.name which every namespace has. */
+ * namespaceSelector sees the Namespace's labels the caller knows (NULL when unknown), plus kubernetes.io/metadata.name
+ * which every namespace has; as in Kubernetes it never excludes a cluster-scoped request (namespace ""). */
 #include <string.h>
 
 #include "internal.h"
@@ -79,7 +80,7 @@ int sg_policy__matches(const sg_policy_t *p, const sg_policy_input_t *in, unsign
         if (!found)
             return 0;
     }
-    if (!selector_matches(&p->namespace_selector, in->namespace_labels, ns))
+    if (ns[0] != '\0' && !selector_matches(&p->namespace_selector, in->namespace_labels, ns))
         return 0;
     if (p->object_selector.set) {
         /* as for webhooks: the new object's labels, or the old one's when there is no new object */

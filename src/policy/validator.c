@@ -1,5 +1,6 @@
 /* Operator policies as an admission rule: the current set is retained for the request (a reload during it does not
- * matter), evaluated, and its result becomes the verdict — all Deny messages joined, warnings, audit annotations. */
+ * matter), evaluated with the namespace's labels from the review's refs snapshot, and its result becomes the verdict —
+ * all Deny messages joined, warnings, audit annotations. */
 #include <string.h>
 
 #include "internal.h"
@@ -21,6 +22,9 @@ int sg_policy_admission_validate(void *ctx, const sg_admission_request_t *req, s
     in.object = req->object;
     in.old_object = req->old_object;
     in.request = req->request;
+    /* from the review's snapshot, never the store; an unknown namespace leaves NULL (only the implicit
+     * kubernetes.io/metadata.name label) */
+    in.namespace_labels = sg_refs_namespace_labels(req->refs, sg_span_cstr(in.namespace_));
     sg_policy_result_t res;
     int rc = sg_policy_evaluate(s, &in, req->arena, &res);
     sg_policy_set_release(s);

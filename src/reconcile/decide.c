@@ -22,7 +22,7 @@ typedef struct {
     sg_trigger_t t;
     int64_t generation;
     const sg_json_t *status; /* the status as last written */
-    double accepted;         /* when this pass wrote acceptedAt (sub-second), else 0 */
+    double accepted;         /* when the trigger was accepted, to the sub-second, when known; else 0 */
     sg_error_t *err;
 } pass_t;
 
@@ -389,7 +389,7 @@ static int decide(pass_t *p)
     if (!r->opts.no_pending && (decision == NULL || *decision == '\0')) {
         sg_reconcile__decision_t d = {SG_RECONCILE_REASON_PENDING,
                                       SG_RECONCILE_REASON_PENDING,
-                                      "StoryTrigger accepted; waiting for a decision",
+                                      SG_RECONCILE__PENDING_MESSAGE,
                                       NULL,
                                       NULL,
                                       NULL};
@@ -616,7 +616,8 @@ create_failed:
     return sg_error_set(p->err, rc, "%s", cerr.message);
 }
 
-int sg_reconcile__decide(sg_reconciler_t *r, const char *ns, const char *name, int *gone, sg_error_t *err)
+int sg_reconcile__decide(sg_reconciler_t *r, const char *ns, const char *name, double accepted, int *gone,
+                         sg_error_t *err)
 {
     sg_arena_t arena;
     sg_arena_init(&arena, 0);
@@ -641,6 +642,10 @@ int sg_reconcile__decide(sg_reconciler_t *r, const char *ns, const char *name, i
         goto done;
     }
     p.obj = obj;
+    /* acceptedAt has whole seconds; the acceptance time the queue carries refines it when it falls in that second */
+    double stored = parse_time(sg_json_string(sg_json_path(obj, "status.acceptedAt"), NULL));
+    if (stored > 0 && accepted >= stored && accepted < stored + 1)
+        p.accepted = accepted;
     rc = decide(&p);
     if (rc != SG_OK)
         note_retry(&p, err != NULL && err->message[0] ? err->message : sg_error_name(rc));

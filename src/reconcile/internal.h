@@ -10,6 +10,7 @@
 #include <storygate/reconcile.h>
 
 #define SG_RECONCILE__CONTROLLER "runs-storytrigger"
+#define SG_RECONCILE__PENDING_MESSAGE "StoryTrigger accepted; waiting for a decision"
 
 /* --- work queue (queue.c) --- */
 
@@ -25,6 +26,8 @@ sg_rq_t *sg_rq__new(size_t max, double backoff_base, double backoff_max, const s
 void sg_rq__free(sg_rq_t *q);
 /** Adds `key` now. SG_ELIMIT when the queue is full (the overflow flag is set). */
 int sg_rq__add(sg_rq_t *q, const char *key);
+/** sg_rq__add, remembering when the key's object was accepted (wall clock; the earliest of several adds wins). */
+int sg_rq__add_accepted(sg_rq_t *q, const char *key, double accepted);
 /** Adds `key` after `delay` seconds. */
 int sg_rq__add_after(sg_rq_t *q, const char *key, double delay);
 /** Adds `key` after its next backoff step (base * 2^(failures-1), capped) and counts a retry. */
@@ -35,6 +38,8 @@ int sg_rq__add_backoff_upto(sg_rq_t *q, const char *key, int max);
 void sg_rq__forget(sg_rq_t *q, const char *key);
 /** Blocks for the next key; returns a heap copy (free it) or NULL after shutdown. */
 char *sg_rq__get(sg_rq_t *q);
+/** sg_rq__get, also giving the acceptance time of sg_rq__add_accepted (0 when no add gave one). */
+char *sg_rq__get_accepted(sg_rq_t *q, double *accepted);
 /** Marks `key` processed; re-queues it if it was added meanwhile. */
 void sg_rq__done(sg_rq_t *q, const char *key);
 /** Wakes every get() with NULL; later adds are ignored. */
@@ -118,7 +123,8 @@ typedef enum { SG_RECONCILE__DONE = 0, SG_RECONCILE__RETRY = 1 } sg_reconcile__r
 
 /** One pass of §4.2 for trigger ns/name. Returns SG_OK (decided/skipped/gone) or a negative code to retry. `*gone`
  * (may be NULL) is set to 1 when the trigger was not in the store. */
-int sg_reconcile__decide(sg_reconciler_t *r, const char *ns, const char *name, int *gone, sg_error_t *err);
+int sg_reconcile__decide(sg_reconciler_t *r, const char *ns, const char *name, double accepted, int *gone,
+                         sg_error_t *err);
 
 /** Current time as RFC 3339 UTC seconds, and as seconds since the epoch. */
 void sg_reconcile__now(char out[32], double *epoch);

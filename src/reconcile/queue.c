@@ -16,6 +16,7 @@ typedef struct st_rq_entry_t {
     int dirty, processing;
     int failures;
     double added_at;   /* monotonic time of the add that made it dirty */
+    double accepted;   /* wall-clock time its object was accepted, when an add said so (0 = unknown) */
     double started_at; /* monotonic time get() handed it out */
     double ready_at;   /* when delayed */
     size_t heap_idx;
@@ -266,19 +267,27 @@ static void fire_due(sg_rq_t *q)
     }
 }
 
-int sg_rq__add(sg_rq_t *q, const char *key)
+int sg_rq__add_accepted(sg_rq_t *q, const char *key, double accepted)
 {
     pthread_mutex_lock(&q->mu);
     int rc = SG_OK;
     if (!q->shutdown) {
         rq_entry_t *e = entry(q, key);
-        if (e == NULL)
+        if (e == NULL) {
             rc = SG_ELIMIT;
-        else
+        } else {
+            if (accepted > 0 && (e->accepted == 0 || accepted < e->accepted))
+                e->accepted = accepted;
             make_dirty(q, e);
+        }
     }
     pthread_mutex_unlock(&q->mu);
     return rc;
+}
+
+int sg_rq__add(sg_rq_t *q, const char *key)
+{
+    return sg_rq__add_accepted(q, key, 0);
 }
 
 int sg_rq__add_after(sg_rq_t *q, const char *key, double delay)
@@ -341,6 +350,11 @@ static void abs_deadline(struct timespec *ts, double at)
 
 char *sg_rq__get(sg_rq_t *q)
 {
+    return sg_rq__get_accepted(q, NULL);
+}
+
+char *sg_rq__get_accepted(sg_rq_t *q, double *accepted)
+{
     pthread_mutex_lock(&q->mu);
     for (;;) {
         if (q->shutdown) {
@@ -369,6 +383,9 @@ char *sg_rq__get(sg_rq_t *q)
     q->nprocessing++;
     e->started_at = mono();
     sg_series_observe(q->m.queue_duration, e->started_at - e->added_at);
+    if (accepted != NULL)
+        *accepted = e->accepted;
+    e->accepted = 0;
     char *key = strdup(e->key);
     pthread_mutex_unlock(&q->mu);
     return key;

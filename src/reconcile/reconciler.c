@@ -245,7 +245,7 @@ int sg_reconciler_new(sg_reconciler_t **out, const sg_reconciler_opts_t *opts, s
 
 /* --- feeding the queue --- */
 
-int sg_reconciler_enqueue(sg_reconciler_t *r, const char *ns, const char *name)
+int sg_reconciler_enqueue_accepted(sg_reconciler_t *r, const char *ns, const char *name, double accepted)
 {
     char key[2 * SG_STORE_NAME_MAX + 2];
     size_t nl = strlen(ns), ml = strlen(name);
@@ -254,7 +254,24 @@ int sg_reconciler_enqueue(sg_reconciler_t *r, const char *ns, const char *name)
     memcpy(key, ns, nl);
     key[nl] = '/';
     memcpy(key + nl + 1, name, ml + 1);
-    return sg_rq__add(r->queue, key);
+    return sg_rq__add_accepted(r->queue, key, accepted);
+}
+
+int sg_reconciler_enqueue(sg_reconciler_t *r, const char *ns, const char *name)
+{
+    return sg_reconciler_enqueue_accepted(r, ns, name, 0);
+}
+
+sg_json_t *sg_reconciler_pending_status(const sg_reconciler_t *r, sg_arena_t *arena, int64_t generation,
+                                        double *accepted)
+{
+    if (r->opts.no_pending)
+        return NULL;
+    char now[32];
+    sg_reconcile__now(now, accepted);
+    sg_reconcile__decision_t d = {SG_RECONCILE_REASON_PENDING, SG_RECONCILE_REASON_PENDING, SG_RECONCILE__PENDING_MESSAGE,
+                                  NULL, NULL, NULL};
+    return sg_reconcile__status(arena, NULL, generation, &d, now);
 }
 
 void sg_reconciler_admission_hint(void *ctx, const sg_admission_request_t *req)
@@ -358,7 +375,8 @@ static void *worker(void *arg)
 {
     sg_reconciler_t *r = arg;
     char *key;
-    while ((key = sg_rq__get(r->queue)) != NULL) {
+    double accepted = 0;
+    while ((key = sg_rq__get_accepted(r->queue, &accepted)) != NULL) {
         char *slash = strchr(key, '/');
         if (slash == NULL) {
             sg_rq__done(r->queue, key);
@@ -375,7 +393,7 @@ static void *worker(void *arg)
         double t0 = mono();
         sg_error_t err = SG_ERROR_INIT;
         int gone = 0;
-        int rc = sg_reconcile__decide(r, key, slash + 1, &gone, &err);
+        int rc = sg_reconcile__decide(r, key, slash + 1, accepted, &gone, &err);
         sg_series_observe(r->m.time, mono() - t0);
         sg_series_dec(r->m.active);
         *slash = '/';
@@ -457,7 +475,7 @@ void sg_reconciler_free(sg_reconciler_t *r)
 
 int sg_reconciler_reconcile(sg_reconciler_t *r, const char *ns, const char *name, sg_error_t *err)
 {
-    return sg_reconcile__decide(r, ns, name, NULL, err);
+    return sg_reconcile__decide(r, ns, name, 0, NULL, err);
 }
 
 int sg_reconciler_wait_idle(sg_reconciler_t *r, int horizon_ms, int timeout_ms)

@@ -1,4 +1,4 @@
-/* Snapshot storage: two sorted arrays of shared immutable entries (Stories, ReferenceGrants), binary-searched.
+/* Snapshot storage: sorted arrays of shared immutable entries (Stories, ReferenceGrants, Namespaces), binary-searched.
  * Building happens on one thread before publication; afterwards only the atomic refcounts change. */
 #include <stdlib.h>
 #include <string.h>
@@ -55,8 +55,11 @@ void sg_refs_snapshot_release(sg_refs_snapshot_t *snap)
         sg_refs__story_release(snap->stories[i]);
     for (size_t i = 0; i < snap->ngrants; i++)
         sg_refs__grant_release(SG_REFS__GRANT(snap->grants[i]));
+    for (size_t i = 0; i < snap->nnamespaces; i++)
+        sg_refs__namespace_release(snap->namespaces[i]);
     free(snap->stories);
     free(snap->grants);
+    free(snap->namespaces);
     free(snap);
 }
 
@@ -77,6 +80,17 @@ sg_refs_snapshot_t *sg_refs_snapshot_clone(const sg_refs_snapshot_t *src)
             goto fail;
         s->capgrants = src->ngrants;
     }
+    if (src->nnamespaces != 0) {
+        s->namespaces = malloc(src->nnamespaces * sizeof(*s->namespaces));
+        if (s->namespaces == NULL)
+            goto fail;
+        s->capnamespaces = src->nnamespaces;
+    }
+    for (size_t i = 0; i < src->nnamespaces; i++) {
+        s->namespaces[i] = src->namespaces[i];
+        atomic_fetch_add_explicit(&s->namespaces[i]->refs, 1, memory_order_relaxed);
+    }
+    s->nnamespaces = src->nnamespaces;
     for (size_t i = 0; i < src->nstories; i++) {
         s->stories[i] = src->stories[i];
         atomic_fetch_add_explicit(&s->stories[i]->refs, 1, memory_order_relaxed);
@@ -147,7 +161,7 @@ static size_t grant_search(const sg_refs_snapshot_t *snap, sg_span_t ns, sg_span
     return lo;
 }
 
-static int grow(void **arr, size_t *cap, size_t need, size_t elem)
+int sg_refs__grow(void **arr, size_t *cap, size_t need, size_t elem)
 {
     if (need <= *cap)
         return SG_OK;
@@ -194,7 +208,7 @@ int sg_refs_snapshot_put_story(sg_refs_snapshot_t *snap, sg_span_t ns, sg_span_t
         snap->stories[at] = e;
         return SG_OK;
     }
-    if (grow((void **)&snap->stories, &snap->capstories, snap->nstories + 1, sizeof(*snap->stories)) < 0) {
+    if (sg_refs__grow((void **)&snap->stories, &snap->capstories, snap->nstories + 1, sizeof(*snap->stories)) < 0) {
         free(e);
         return SG_ENOMEM;
     }
@@ -226,7 +240,7 @@ int sg_refs__insert_grant(sg_refs_snapshot_t *snap, sg_refs__grant_t *g)
         snap->grants[at] = &g->pub;
         return SG_OK;
     }
-    if (grow((void **)&snap->grants, &snap->capgrants, snap->ngrants + 1, sizeof(*snap->grants)) < 0)
+    if (sg_refs__grow((void **)&snap->grants, &snap->capgrants, snap->ngrants + 1, sizeof(*snap->grants)) < 0)
         return SG_ENOMEM;
     memmove(snap->grants + at + 1, snap->grants + at, (snap->ngrants - at) * sizeof(*snap->grants));
     snap->grants[at] = &g->pub;

@@ -38,8 +38,10 @@ int sg_store__encode(sg_buf_t *out, sg_store_kind_t kind, const sg_store__meta_t
     sg_json_write_string(out, sg_store_kind_name(kind), strlen(sg_store_kind_name(kind)));
     sg_buf_puts(out, ",\"metadata\":{\"name\":");
     sg_json_write_string(out, meta->name, strlen(meta->name));
-    sg_buf_puts(out, ",\"namespace\":");
-    sg_json_write_string(out, meta->namespace_, strlen(meta->namespace_));
+    if (sg_store_kind_namespaced(kind)) {
+        sg_buf_puts(out, ",\"namespace\":");
+        sg_json_write_string(out, meta->namespace_, strlen(meta->namespace_));
+    }
     sg_buf_puts(out, ",\"uid\":");
     sg_json_write_string(out, meta->uid, strlen(meta->uid));
     sg_buf_puts(out, ",\"resourceVersion\":\"");

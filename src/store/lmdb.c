@@ -63,7 +63,7 @@ int sg_lmdb__get_record(sg_lmdb__store_t *s, sg_buf_t *out, sg_store_kind_t kind
                         sg_error_t *err)
 {
     int rc;
-    if ((rc = sg_store_check_name("namespace", ns, err)) != SG_OK ||
+    if ((rc = sg_store_check_scope(&ns, kind, ns, err)) != SG_OK ||
         (rc = sg_store_check_name("name", name, err)) != SG_OK)
         return rc;
     char key[SG_LMDB__KEY_MAX];
@@ -93,7 +93,7 @@ static int lmdb_get(sg_store_t *store, sg_buf_t *out, uint64_t *rv, sg_store_kin
     if (rc == SG_OK) {
         sg_store__hdr_t h;
         if (sg_store__hdr(&h, rec.base, rec.len) != SG_OK) {
-            rc = sg_error_set(err, SG_EIO, "stored object %s/%s is corrupt", ns, name);
+            rc = sg_error_set(err, SG_EIO, "stored object %s/%s is corrupt", ns != NULL ? ns : "", name);
         } else {
             if (rv != NULL)
                 *rv = h.rv;
@@ -121,7 +121,7 @@ static int lmdb_list(sg_store_t *store, sg_store_list_t *out, sg_store_kind_t ki
     char prefix[SG_LMDB__KEY_MAX];
     size_t plen = 1;
     prefix[0] = (char)('0' + kind);
-    if (ns != NULL && *ns != '\0') {
+    if (ns != NULL && *ns != '\0' && sg_store_kind_namespaced(kind)) {
         if ((rc = sg_store_check_name("namespace", ns, err)) != SG_OK)
             goto done;
         size_t nl = strlen(ns);
@@ -272,7 +272,7 @@ static int watch_fill(sg_lmdb__store_t *s, lmdb_watch_t *w, sg_error_t *err)
             continue;
         if (!(w->mask & SG_KIND_MASK(eh.kind)))
             continue;
-        if (w->ns[0] != '\0' && strcmp(w->ns, p) != 0)
+        if (w->ns[0] != '\0' && sg_store_kind_namespaced((sg_store_kind_t)eh.kind) && strcmp(w->ns, p) != 0)
             continue;
         uint64_t jlen = v.mv_size - sizeof(eh) - meta;
         sg_buf_append(&w->buf, &rv, sizeof(rv));
@@ -410,6 +410,7 @@ static void lmdb_close(sg_store_t *store)
 static const sg_store_ops_t lmdb_ops = {
     .get = lmdb_get,
     .create = sg_lmdb__create,
+    .async_create = 1,
     .update = sg_lmdb__update,
     .update_status = sg_lmdb__update_status,
     .remove = sg_lmdb__remove,

@@ -16,7 +16,7 @@
 typedef enum { SG_LMDB__CREATE, SG_LMDB__UPDATE, SG_LMDB__STATUS, SG_LMDB__DELETE, SG_LMDB__MULTI } sg_lmdb__op_t;
 
 /* One queued write. Lives on the caller's stack and the caller blocks until `done`; or, when `owned`, on the heap
- * and freed by the writer (no_wait). A MULTI request applies `subs` atomically. */
+ * and freed by the writer (no_wait, or asynchronous with a completion). A MULTI request applies `subs` atomically. */
 typedef struct st_sg_lmdb__req_t {
     sg_lmdb__op_t op;
     sg_store_kind_t kind;
@@ -41,6 +41,8 @@ typedef struct st_sg_lmdb__req_t {
     int owned;
     sg_buf_t own_rec;
     sg_error_t own_err;
+    sg_store_done_cb done_cb; /* owned only: told the outcome once committed */
+    void *done_ctx;
 } sg_lmdb__req_t;
 
 typedef struct st_sg_lmdb__sub_t {

@@ -361,7 +361,11 @@ static void process(sg_lmdb__store_t *s, sg_lmdb__req_t **reqs, size_t n, sg_lmd
     pthread_mutex_unlock(&s->mu);
     for (size_t i = 0; i < k; i++) {
         sg_lmdb__req_t *r = owned[i];
-        if (r->rc != SG_OK && r->rc != SG_ENOTFOUND)
+        if (r->done_cb != NULL) {
+            int ok = r->rc == SG_OK;
+            r->done_cb(r->done_ctx, r->rc, &r->own_err, ok ? r->result.base + SG_STORE__HDR_SIZE : "",
+                       ok ? r->result.len - SG_STORE__HDR_SIZE : 0);
+        } else if (r->rc != SG_OK && r->rc != SG_ENOTFOUND)
             sg_log_warn("queued store write failed", "namespace", SG_LOG_STR, r->ns, "name", SG_LOG_STR, r->name,
                         "error", SG_LOG_ERR, &r->own_err, NULL);
         sg_buf_dispose(&r->result);
@@ -457,11 +461,17 @@ static int prep_create(sg_lmdb__req_t *r, sg_buf_t *rec, char names[2][SG_STORE_
     size_t nlen = 0;
     const char *name = sg_json_string(sg_json_get(md, "name"), &nlen);
     const char *mns = sg_json_string(sg_json_get(md, "namespace"), NULL);
-    if (ns == NULL || *ns == '\0')
+    int rc;
+    if (!sg_store_kind_namespaced(kind)) {
+        /* as the apiserver does: a cluster-scoped object's metadata.namespace is ignored */
+        if ((rc = sg_store_check_scope(&ns, kind, ns, err)) != SG_OK)
+            return rc;
+    } else if (ns == NULL || *ns == '\0') {
         ns = mns;
-    else if (mns != NULL && *mns != '\0' && strcmp(mns, ns) != 0)
+    } else if (mns != NULL && *mns != '\0' && strcmp(mns, ns) != 0) {
         return sg_error_set(err, SG_EINVALID,
                             "the namespace of the provided object does not match the namespace sent on the request");
+    }
     if (name == NULL || *name == '\0') {
         size_t glen = 0;
         const char *gen = sg_json_string(sg_json_get(md, "generateName"), &glen);
@@ -473,8 +483,7 @@ static int prep_create(sg_lmdb__req_t *r, sg_buf_t *rec, char names[2][SG_STORE_
     } else if (strlen(name) != nlen) {
         return sg_error_set(err, SG_EINVALID, "metadata.name must not contain NUL");
     }
-    int rc;
-    if ((rc = sg_store_check_name("metadata.namespace", ns, err)) != SG_OK ||
+    if ((sg_store_kind_namespaced(kind) && (rc = sg_store_check_name("metadata.namespace", ns, err)) != SG_OK) ||
         (rc = sg_store_check_name("metadata.name", name, err)) != SG_OK)
         return rc;
     if (want_uid != NULL) {
@@ -500,7 +509,7 @@ static int prep_status(sg_lmdb__req_t *r, sg_buf_t *st, sg_store_kind_t kind, co
                        const sg_json_t *status, uint64_t expected, sg_error_t *err)
 {
     int rc;
-    if ((rc = sg_store_check_name("metadata.namespace", ns, err)) != SG_OK ||
+    if ((rc = sg_store_check_scope(&ns, kind, ns, err)) != SG_OK ||
         (rc = sg_store_check_name("metadata.name", name, err)) != SG_OK)
         return rc;
     if (status != NULL && status->type != SG_JSON_NULL && sg_json_encode(st, status) != SG_OK)
@@ -522,8 +531,14 @@ int sg_lmdb__create(sg_store_t *store, sg_buf_t *out, sg_store_kind_t kind, cons
     int rc = prep_create(&r, &rec, names, kind, ns, obj, NULL, err);
     if (rc == SG_OK) {
         r.origin = opts ? opts->origin : NULL;
-        sg_lmdb__submit(lm(store), &r, err);
-        rc = copy_out(out, &r);
+        if (opts != NULL && opts->done != NULL) {
+            r.done_cb = opts->done;
+            r.done_ctx = opts->done_ctx;
+            rc = submit_owned(lm(store), &r, err);
+        } else {
+            sg_lmdb__submit(lm(store), &r, err);
+            rc = copy_out(out, &r);
+        }
     }
     sg_buf_dispose(&rec);
     return rc;
@@ -583,10 +598,10 @@ int sg_lmdb__update(sg_store_t *store, sg_buf_t *out, sg_store_kind_t kind, cons
     const sg_json_t *md = sg_json_get(obj, "metadata");
     const char *name = sg_json_string(sg_json_get(md, "name"), NULL);
     const char *mns = sg_json_string(sg_json_get(md, "namespace"), NULL);
-    if (ns == NULL || *ns == '\0')
+    if ((ns == NULL || *ns == '\0') && sg_store_kind_namespaced(kind))
         ns = mns;
     int rc;
-    if ((rc = sg_store_check_name("metadata.namespace", ns, err)) != SG_OK ||
+    if ((rc = sg_store_check_scope(&ns, kind, ns, err)) != SG_OK ||
         (rc = sg_store_check_name("metadata.name", name, err)) != SG_OK)
         return rc;
     uint64_t expected = opts ? opts->expected_rv : 0;
@@ -662,7 +677,7 @@ int sg_lmdb__remove(sg_store_t *store, sg_buf_t *out, sg_store_kind_t kind, cons
                     const sg_store_write_opts_t *opts, sg_error_t *err)
 {
     int rc;
-    if ((rc = sg_store_check_name("metadata.namespace", ns, err)) != SG_OK ||
+    if ((rc = sg_store_check_scope(&ns, kind, ns, err)) != SG_OK ||
         (rc = sg_store_check_name("metadata.name", name, err)) != SG_OK)
         return rc;
     sg_lmdb__req_t r = {.op = SG_LMDB__DELETE};

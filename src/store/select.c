@@ -96,6 +96,8 @@ static int field_supported(sg_store_kind_t kind, const char *f)
         return 1;
     if (kind == SG_KIND_STORYTRIGGER && (strcmp(f, "spec.storyRef.name") == 0 || strcmp(f, "status.decision") == 0))
         return 1;
+    if (kind == SG_KIND_NAMESPACE && strcmp(f, "status.phase") == 0)
+        return 1;
     return 0;
 }
 

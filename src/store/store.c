@@ -1,4 +1,5 @@
-/* The store interface: kind tables, dispatch to the backend's vtable, list storage, and Kubernetes-style errors. */
+/* The store interface: kind tables (names, groups, scope), dispatch to the backend's vtable, list storage, and
+ * Kubernetes-style errors. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,13 +11,34 @@
 
 static const struct {
     const char *kind, *group, *api_version, *plural;
+    int namespaced;
 } kinds[SG_KIND__COUNT] = {
-    [SG_KIND_STORY] = {"Story", "bubustack.io", "bubustack.io/v1alpha1", "stories"},
+    [SG_KIND_STORY] = {"Story", "bubustack.io", "bubustack.io/v1alpha1", "stories", 1},
     [SG_KIND_REFERENCEGRANT] = {"ReferenceGrant", "policy.bubustack.io", "policy.bubustack.io/v1alpha1",
-                                "referencegrants"},
-    [SG_KIND_STORYTRIGGER] = {"StoryTrigger", "runs.bubustack.io", "runs.bubustack.io/v1alpha1", "storytriggers"},
-    [SG_KIND_STORYRUN] = {"StoryRun", "runs.bubustack.io", "runs.bubustack.io/v1alpha1", "storyruns"},
+                                "referencegrants", 1},
+    [SG_KIND_STORYTRIGGER] = {"StoryTrigger", "runs.bubustack.io", "runs.bubustack.io/v1alpha1", "storytriggers", 1},
+    [SG_KIND_STORYRUN] = {"StoryRun", "runs.bubustack.io", "runs.bubustack.io/v1alpha1", "storyruns", 1},
+    [SG_KIND_NAMESPACE] = {"Namespace", "", "v1", "namespaces", 0},
 };
+
+int sg_store_kind_namespaced(sg_store_kind_t kind)
+{
+    return (unsigned)kind < SG_KIND__COUNT ? kinds[kind].namespaced : 1;
+}
+
+int sg_store_check_scope(const char **out, sg_store_kind_t kind, const char *ns, sg_error_t *err)
+{
+    if ((unsigned)kind >= SG_KIND__COUNT)
+        return sg_error_set(err, SG_EINVALID, "unknown kind %d", (int)kind);
+    if (kinds[kind].namespaced) {
+        *out = ns;
+        return sg_store_check_name("namespace", ns, err);
+    }
+    if (ns != NULL && ns[0] != '\0')
+        return sg_error_set(err, SG_EINVALID, "%s are cluster-scoped: no namespace may be given", kinds[kind].plural);
+    *out = "";
+    return SG_OK;
+}
 
 const char *sg_store_kind_name(sg_store_kind_t kind)
 {
@@ -49,22 +71,34 @@ int sg_store_kind_parse(sg_store_kind_t *out, const char *name)
     return SG_ENOTFOUND;
 }
 
+/* "storyruns.runs.bubustack.io", or just "namespaces" for the core group, as the apiserver names resources. */
+static const char *qualified(char *buf, size_t cap, sg_store_kind_t kind)
+{
+    if (kinds[kind].group[0] == '\0')
+        return kinds[kind].plural;
+    snprintf(buf, cap, "%s.%s", kinds[kind].plural, kinds[kind].group);
+    return buf;
+}
+
 int sg_store__err_notfound(sg_error_t *err, sg_store_kind_t kind, const char *name)
 {
-    return sg_error_set(err, SG_ENOTFOUND, "%s.%s \"%s\" not found", kinds[kind].plural, kinds[kind].group, name);
+    char q[128];
+    return sg_error_set(err, SG_ENOTFOUND, "%s \"%s\" not found", qualified(q, sizeof(q), kind), name);
 }
 
 int sg_store__err_exists(sg_error_t *err, sg_store_kind_t kind, const char *name)
 {
-    return sg_error_set(err, SG_ECONFLICT, "%s.%s \"%s\" already exists", kinds[kind].plural, kinds[kind].group, name);
+    char q[128];
+    return sg_error_set(err, SG_ECONFLICT, "%s \"%s\" already exists", qualified(q, sizeof(q), kind), name);
 }
 
 int sg_store__err_conflict(sg_error_t *err, sg_store_kind_t kind, const char *name)
 {
+    char q[128];
     return sg_error_set(err, SG_ECONFLICT,
-                        "Operation cannot be fulfilled on %s.%s \"%s\": the object has been modified; please apply "
+                        "Operation cannot be fulfilled on %s \"%s\": the object has been modified; please apply "
                         "your changes to the latest version and try again",
-                        kinds[kind].plural, kinds[kind].group, name);
+                        qualified(q, sizeof(q), kind), name);
 }
 
 int sg_store_check_name(const char *what, const char *s, sg_error_t *err)
@@ -161,14 +195,30 @@ int sg_store_create(sg_store_t *s, sg_buf_t *out, sg_store_kind_t kind, const ch
     sg_json_t *obj = NULL;
     int rc = sg_json_parse(&obj, &arena, json, len, &popts, err);
     if (rc == SG_OK)
-        rc = s->ops->create(s, out, kind, ns, obj, opts, err);
+        rc = sg_store_create_json(s, out, kind, ns, obj, opts, err);
     sg_arena_dispose(&arena);
     return rc;
+}
+
+/* A backend without asynchronous creates completes them here, on the caller's thread. */
+static int create_then_done(sg_store_t *s, sg_store_kind_t kind, const char *ns, const sg_json_t *obj,
+                            const sg_store_write_opts_t *opts)
+{
+    sg_store_write_opts_t sync = *opts;
+    sync.done = NULL;
+    sg_buf_t out = SG_BUF_INIT;
+    sg_error_t err = SG_ERROR_INIT;
+    int rc = s->ops->create(s, &out, kind, ns, obj, &sync, &err);
+    opts->done(opts->done_ctx, rc, &err, out.base != NULL ? out.base : "", out.len);
+    sg_buf_dispose(&out);
+    return SG_OK;
 }
 
 int sg_store_create_json(sg_store_t *s, sg_buf_t *out, sg_store_kind_t kind, const char *ns, const sg_json_t *obj,
                          const sg_store_write_opts_t *opts, sg_error_t *err)
 {
+    if (opts != NULL && opts->done != NULL && !s->ops->async_create)
+        return create_then_done(s, kind, ns, obj, opts);
     return s->ops->create(s, out, kind, ns, obj, opts, err);
 }
 

@@ -82,6 +82,46 @@ Test(api_discovery, resource_list_has_short_names_categories_and_verbs)
     sg_arena_dispose(&a);
 }
 
+Test(api_discovery, core_v1_lists_cluster_scoped_namespaces)
+{
+    sg_arena_t a;
+    sg_arena_init(&a, 0);
+    sg_buf_t b = SG_BUF_INIT;
+    cr_assert_eq(sg_api__discovery_core_v1(&b), SG_OK);
+    sg_json_t *v = parse(&a, &b);
+    cr_expect(sg_json_string_eq(sg_json_get(v, "groupVersion"), "v1"));
+    sg_json_t *rs = sg_json_get(v, "resources");
+    cr_assert_eq(rs->u.array.len, 1);
+    sg_json_t *ns = rs->u.array.items[0];
+    cr_expect(sg_json_string_eq(sg_json_get(ns, "name"), "namespaces"));
+    cr_expect(sg_json_string_eq(sg_json_get(ns, "kind"), "Namespace"));
+    cr_expect(sg_json_get(ns, "namespaced")->type == SG_JSON_BOOL && !sg_json_get(ns, "namespaced")->u.boolean);
+    cr_expect(sg_json_string_eq(sg_json_pointer(ns, "/shortNames/0"), "ns"));
+    cr_expect_eq(sg_json_get(ns, "verbs")->u.array.len, 5);
+    cr_expect_null(sg_json_get(ns, "categories"), "no categories: `kubectl get all` leaves Namespaces out");
+    sg_buf_dispose(&b);
+    sg_arena_dispose(&a);
+}
+
+Test(api_status, core_group_resources_have_no_group_suffix)
+{
+    sg_arena_t a;
+    sg_arena_init(&a, 0);
+    sg_buf_t b = SG_BUF_INIT;
+    const sg_api__resource_t *res = sg_api__resource_of(SG_KIND_NAMESPACE);
+    cr_expect_eq(sg_api__status_for_error(&b, SG_ENOTFOUND, NULL, res, "prod"), 404);
+    sg_json_t *v = parse(&a, &b);
+    cr_expect(sg_json_string_eq(sg_json_get(v, "message"), "namespaces \"prod\" not found"));
+    sg_buf_reset(&b);
+    cr_expect_eq(sg_api__list_begin(&b, res, 7), SG_OK);
+    sg_api__list_end(&b);
+    v = parse(&a, &b);
+    cr_expect(sg_json_string_eq(sg_json_get(v, "apiVersion"), "v1"));
+    cr_expect(sg_json_string_eq(sg_json_get(v, "kind"), "NamespaceList"));
+    sg_buf_dispose(&b);
+    sg_arena_dispose(&a);
+}
+
 Test(api_discovery, group_list_names_the_three_groups)
 {
     sg_arena_t a;

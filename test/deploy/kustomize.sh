@@ -49,9 +49,10 @@ exp = expand([("runs.bubustack.io", ["storytriggers"], ["get", "list", "watch"])
               ("runs.bubustack.io", ["storyruns"], ["get", "list", "watch", "create"]),
               ("bubustack.io", ["stories"], ["get", "list", "watch"]),
               ("policy.bubustack.io", ["referencegrants"], ["get", "list", "watch"]),
+              ("", ["namespaces"], ["get", "list", "watch"]),
               ("", ["events"], ["create", "patch"]), ("events.k8s.io", ["events"], ["create", "patch"])])
 got = triples(cr["rules"])
-ok(got == exp, "ClusterRole storygate grants exactly the verbs of spec 7.1",
+ok(got == exp, "ClusterRole storygate grants exactly the verbs of spec 7.1 plus namespaces (namespaceSelector)",
    "extra %s missing %s" % (sorted(got - exp), sorted(exp - got)))
 role = one(base, "Role", "storygate-leader-election")
 ok(triples(role["rules"]) == expand([("coordination.k8s.io", ["leases"],

@@ -68,6 +68,11 @@ api POST "$T" "$SG_TMP/t1.json"
 [ "$SG_STATUS" = 201 ] && sg_pass "creating a StoryTrigger returns 201" || sg_fail "create trigger" "$SG_STATUS ${SG_BODY:0:300}"
 [ "$(jq -r '.spec.deliveryIdentity.mode' <<<"$SG_BODY")" = none ] && [ "$(jq -r '.metadata.labels["runs.bubustack.io/story"]' <<<"$SG_BODY")" = s1 ] \
   && sg_pass "the webhook's mutation ran on create (labels, mode)" || sg_fail "mutation on create" "${SG_BODY:0:300}"
+[ "$(jq -r .status.decision <<<"$SG_BODY")" = Pending ] && [ "$(jq -r .status.acceptedAt <<<"$SG_BODY")" != null ] \
+  && [ "$(jq -r '.status.conditions[] | select(.type == "Progressing") | .status' <<<"$SG_BODY")" = True ] \
+  && sg_pass "the trigger is stored Pending with acceptedAt (spec §8.5, at admission)" \
+  || sg_fail "Pending at create" "${SG_BODY:0:400}"
+accepted1="$(jq -r .status.acceptedAt <<<"$SG_BODY")"
 api POST "$T" "$SG_TMP/t1.json"
 [ "$SG_STATUS" = 409 ] && sg_pass "an identical re-create returns 409" || sg_fail "re-create trigger" "$SG_STATUS"
 api GET "$T/$t1"
@@ -75,6 +80,8 @@ api GET "$T/$t1"
   && sg_pass "GET reads the existing trigger back" || sg_fail "GET trigger" "$SG_STATUS"
 wait_decision demo "$t1" && [ "$DECISION" = Created ] && [ "$(jq -r .status.storyRunRef.name <<<"$SG_BODY")" = "$TRIG_RUN" ] \
   && sg_pass "the reconciler decides Created with the derived StoryRun" || sg_fail "decision Created" "$DECISION ${SG_BODY:0:300}"
+[ "$(jq -r .status.acceptedAt <<<"$SG_BODY")" = "$accepted1" ] && [ "$(jq -r .status.completedAt <<<"$SG_BODY")" != null ] \
+  && sg_pass "the decision keeps acceptedAt from admission and adds completedAt" || sg_fail "acceptedAt kept" "${SG_BODY:0:400}"
 api GET "$T/$t1/status"
 [ "$SG_STATUS" = 200 ] && [ "$(jq -r .status.decision <<<"$SG_BODY")" = Created ] \
   && sg_pass "GET .../status serves the object" || sg_fail "status subresource" "$SG_STATUS"

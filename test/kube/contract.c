@@ -112,6 +112,53 @@ static void c_create_existing_conflicts(sg_store_t *s)
     sg_arena_dispose(&a);
 }
 
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    int calls, rc;
+    char name[64];
+} done_t;
+
+static void on_created(void *ctx, int rc, const sg_error_t *err, const char *json, size_t len)
+{
+    done_t *d = ctx;
+    (void)err;
+    pthread_mutex_lock(&d->mu);
+    d->calls++;
+    d->rc = rc;
+    const char *n = rc == SG_OK ? memmem(json, len, "\"name\":\"async\"", 14) : NULL;
+    snprintf(d->name, sizeof(d->name), "%s", n != NULL ? "async" : "");
+    pthread_cond_broadcast(&d->cond);
+    pthread_mutex_unlock(&d->mu);
+}
+
+/* A create with a completion: the completion runs once, with the stored object, whether or not the backend writes
+ * asynchronously. */
+static void c_create_async(sg_store_t *s)
+{
+    const char *j = "{\"metadata\":{\"name\":\"async\"}}";
+    for (int round = 0; round < 2; round++) {
+        done_t d = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, ""};
+        sg_store_write_opts_t o = SG_STORE_WRITE_OPTS_INIT;
+        o.done = on_created;
+        o.done_ctx = &d;
+        sg_error_t err = SG_ERROR_INIT;
+        cr_assert_eq(sg_store_create(s, NULL, SG_KIND_STORY, "c3a", j, strlen(j), &o, &err), SG_OK, "[%s] %s",
+                     current_case, err.message);
+        pthread_mutex_lock(&d.mu);
+        while (d.calls == 0)
+            pthread_cond_wait(&d.cond, &d.mu);
+        pthread_mutex_unlock(&d.mu);
+        cr_assert_eq(d.calls, 1, "[%s]", current_case);
+        if (round == 0) {
+            cr_assert_eq(d.rc, SG_OK, "[%s] rc %d", current_case, d.rc);
+            cr_assert_str_eq(d.name, "async", "[%s]", current_case);
+        } else {
+            cr_assert_eq(d.rc, SG_ECONFLICT, "[%s] the second create: rc %d", current_case, d.rc);
+        }
+    }
+}
+
 static void c_create_rejects_bad_objects(sg_store_t *s)
 {
     static const char *bad[] = {"[1]", "{\"metadata\":{}}",
@@ -408,10 +455,99 @@ static void c_subscribe(sg_store_t *s)
     cr_assert_eq(seen(&c), 1, "[%s] nothing after unsubscribe", current_case);
 }
 
+/* Namespaces are cluster-scoped: no namespace in calls or objects, names alone identify them. */
+static void c_namespaces(sg_store_t *s)
+{
+    sg_arena_t a;
+    sg_arena_init(&a, 0);
+    sg_json_t *o = create(s, &a, SG_KIND_NAMESPACE, NULL,
+                          "{\"metadata\":{\"name\":\"c13-prod\",\"labels\":{\"case\":\"c13\",\"env\":\"prod\"}}}");
+    cr_assert(sg_json_string_eq(sg_json_get(o, "apiVersion"), "v1"));
+    cr_assert(sg_json_string_eq(sg_json_get(o, "kind"), "Namespace"));
+    cr_assert_null(sg_json_path(o, "metadata.namespace"), "[%s] a Namespace has no namespace", current_case);
+    cr_assert(sg_json_string_eq(sg_json_path(o, "metadata.labels.env"), "prod"));
+    size_t n;
+    const char *uid = sg_json_string(sg_json_path(o, "metadata.uid"), &n);
+    cr_assert(uid != NULL && n == 36, "[%s] uid", current_case);
+    const char *ts = sg_json_string(sg_json_path(o, "metadata.creationTimestamp"), &n);
+    cr_assert(ts != NULL && n == 20 && ts[19] == 'Z');
+    uint64_t rv = rv_of(o);
+
+    sg_buf_t out = SG_BUF_INIT;
+    sg_error_t err = SG_ERROR_INIT;
+    uint64_t got_rv = 0;
+    cr_assert_eq(sg_store_get(s, &out, &got_rv, SG_KIND_NAMESPACE, NULL, "c13-prod", &err), SG_OK, "%s", err.message);
+    cr_assert_eq(got_rv, rv);
+    cr_assert(sg_json_equal(parse_buf(&a, &out), o), "[%s] get returns what create stored", current_case);
+    cr_assert_eq(sg_store_get(s, NULL, NULL, SG_KIND_NAMESPACE, "", "c13-prod", &err), SG_OK, "\"\" is no namespace");
+    cr_assert_eq(sg_store_get(s, NULL, NULL, SG_KIND_NAMESPACE, "c13", "c13-prod", &err), SG_EINVALID,
+                 "[%s] a namespace on a cluster-scoped kind", current_case);
+    cr_assert_eq(sg_store_get(s, NULL, NULL, SG_KIND_NAMESPACE, NULL, "c13-nope", &err), SG_ENOTFOUND);
+    cr_assert_str_eq(err.message, "namespaces \"c13-nope\" not found");
+    const char *j = "{\"metadata\":{\"name\":\"c13-prod\"}}";
+    cr_assert_eq(sg_store_create(s, NULL, SG_KIND_NAMESPACE, NULL, j, strlen(j), NULL, &err), SG_ECONFLICT);
+    cr_assert_str_eq(err.message, "namespaces \"c13-prod\" already exists");
+    /* a metadata.namespace in the object is ignored, as the apiserver does for cluster-scoped objects */
+    o = create(s, &a, SG_KIND_NAMESPACE, NULL,
+               "{\"metadata\":{\"name\":\"c13-dev\",\"namespace\":\"elsewhere\",\"labels\":{\"case\":\"c13\"}}}");
+    cr_assert_null(sg_json_path(o, "metadata.namespace"));
+
+    /* lists: all of them whatever the namespace argument, selectors on labels and name */
+    sg_store_list_t l;
+    sg_store_list_init(&l);
+    sg_store_list_opts_t lo = SG_STORE_LIST_OPTS_INIT;
+    lo.label_selector = "case=c13";
+    cr_assert_eq(sg_store_list(s, &l, SG_KIND_NAMESPACE, NULL, &lo, &err), SG_OK, "%s", err.message);
+    cr_assert_eq(l.len, 2, "[%s] both Namespaces listed", current_case);
+    cr_assert(memmem(l.items[0].json, l.items[0].len, "\"c13-dev\"", 9) != NULL, "[%s] ordered by name", current_case);
+    lo.label_selector = "case=c13,env=prod";
+    cr_assert_eq(sg_store_list(s, &l, SG_KIND_NAMESPACE, NULL, &lo, &err), SG_OK, "%s", err.message);
+    cr_assert_eq(l.len, 1);
+    cr_assert(memmem(l.items[0].json, l.items[0].len, "\"c13-prod\"", 10) != NULL);
+    lo.label_selector = NULL;
+    lo.field_selector = "metadata.name=c13-dev";
+    cr_assert_eq(sg_store_list(s, &l, SG_KIND_NAMESPACE, NULL, &lo, &err), SG_OK, "%s", err.message);
+    cr_assert_eq(l.len, 1);
+    uint64_t from = l.resource_version;
+    sg_store_list_dispose(&l);
+
+    /* relabel, then watch the change and the deletion */
+    sg_store_watch_t *w = NULL;
+    cr_assert_eq(sg_store_watch_open(s, &w, from, SG_KIND_MASK(SG_KIND_NAMESPACE), NULL, &err), SG_OK, "%s",
+                 err.message);
+    sg_json_t *u = parse_str(&a, "{\"metadata\":{\"name\":\"c13-dev\",\"labels\":{\"case\":\"c13\",\"env\":\"dev\"}}}");
+    cr_assert_eq(sg_store_update_json(s, &out, SG_KIND_NAMESPACE, NULL, u, NULL, &err), SG_OK, "%s", err.message);
+    sg_json_t *r = parse_buf(&a, &out);
+    cr_assert(sg_json_string_eq(sg_json_path(r, "metadata.labels.env"), "dev"));
+    cr_assert(
+        sg_json_string_eq(sg_json_path(r, "metadata.uid"), sg_json_string(sg_json_path(o, "metadata.uid"), NULL)));
+    cr_assert_null(sg_json_path(r, "metadata.namespace"));
+    cr_assert_eq(sg_store_delete(s, &out, SG_KIND_NAMESPACE, NULL, "c13-dev", NULL, &err), SG_OK, "%s", err.message);
+    cr_assert_eq(sg_store_get(s, NULL, NULL, SG_KIND_NAMESPACE, NULL, "c13-dev", &err), SG_ENOTFOUND);
+    sg_store_event_type_t want[] = {SG_STORE_MODIFIED, SG_STORE_DELETED};
+    uint64_t last = from;
+    for (size_t i = 0; i < 2; i++) {
+        sg_store_event_t ev;
+        cr_assert_eq(sg_store_watch_next(w, &ev, 10000, &err), SG_OK, "[%s] event %zu: %s", current_case, i,
+                     err.message);
+        cr_assert_eq(ev.type, want[i], "[%s] event %zu type %d", current_case, i, ev.type);
+        cr_assert_eq(ev.kind, SG_KIND_NAMESPACE);
+        cr_assert_str_eq(ev.namespace_, "");
+        cr_assert_str_eq(ev.name, "c13-dev");
+        cr_assert_gt(ev.resource_version, last);
+        last = ev.resource_version;
+    }
+    sg_store_watch_close(w);
+    cr_assert_eq(sg_store_delete(s, NULL, SG_KIND_NAMESPACE, NULL, "c13-prod", NULL, &err), SG_OK, "%s", err.message);
+    sg_buf_dispose(&out);
+    sg_arena_dispose(&a);
+}
+
 const store_contract_case_t store_contract_cases[] = {
     {"create_then_get", c_create_then_get},
     {"get_missing", c_get_missing},
     {"create_existing_conflicts", c_create_existing_conflicts},
+    {"create_async", c_create_async},
     {"create_rejects_bad_objects", c_create_rejects_bad_objects},
     {"generate_name", c_generate_name},
     {"update", c_update},
@@ -421,6 +557,7 @@ const store_contract_case_t store_contract_cases[] = {
     {"resource_versions_increase", c_resource_versions_increase},
     {"watch", c_watch},
     {"subscribe", c_subscribe},
+    {"namespaces", c_namespaces},
     {NULL, NULL},
 };
 

@@ -31,16 +31,18 @@
 #define MAX_LOG 100000
 
 typedef struct {
-    const char *group, *version, *plural, *kind;
-    int status_sub; /* has the status subresource and is a custom resource */
+    const char *group, *version, *plural, *kind; /* group "" = the core group, under /api */
+    int status_sub;                              /* has the status subresource and is a custom resource */
+    int cluster;                                 /* cluster-scoped: no namespace in paths or objects */
 } res_t;
 
 static const res_t resources[] = {
-    {"bubustack.io", "v1alpha1", "stories", "Story", 1},
-    {"policy.bubustack.io", "v1alpha1", "referencegrants", "ReferenceGrant", 1},
-    {"runs.bubustack.io", "v1alpha1", "storytriggers", "StoryTrigger", 1},
-    {"runs.bubustack.io", "v1alpha1", "storyruns", "StoryRun", 1},
-    {"coordination.k8s.io", "v1", "leases", "Lease", 0},
+    {"bubustack.io", "v1alpha1", "stories", "Story", 1, 0},
+    {"policy.bubustack.io", "v1alpha1", "referencegrants", "ReferenceGrant", 1, 0},
+    {"runs.bubustack.io", "v1alpha1", "storytriggers", "StoryTrigger", 1, 0},
+    {"runs.bubustack.io", "v1alpha1", "storyruns", "StoryRun", 1, 0},
+    {"coordination.k8s.io", "v1", "leases", "Lease", 0, 0},
+    {"", "v1", "namespaces", "Namespace", 0, 1},
 };
 #define NRES (sizeof(resources) / sizeof(resources[0]))
 
@@ -100,6 +102,7 @@ struct st_fakeapi_t {
     inject_t injects[8];
     size_t ninjects;
     int conflicts;
+    char forbidden[128]; /* "" = nothing */
     int drop_gen;
     int open_watches;
     logent_t *log;
@@ -544,7 +547,34 @@ static int obj_cmp(const void *a, const void *b)
 
 static void fmt_resource(char *out, size_t cap, const res_t *r)
 {
-    snprintf(out, cap, "%s.%s", r->plural, r->group);
+    if (r->group[0] == '\0')
+        snprintf(out, cap, "%s", r->plural);
+    else
+        snprintf(out, cap, "%s.%s", r->plural, r->group);
+}
+
+/* "group/version", or "v1" for the core group. */
+static const char *api_version(char *out, size_t cap, const res_t *r)
+{
+    if (r->group[0] == '\0')
+        snprintf(out, cap, "%s", r->version);
+    else
+        snprintf(out, cap, "%s/%s", r->group, r->version);
+    return out;
+}
+
+/* What the apiserver adds to every Namespace: the name label and the Active phase. */
+static void namespace_defaults(sg_arena_t *a, sg_json_t *o, const char *name)
+{
+    sg_json_t *meta = sg_json_get(o, "metadata"), *labels = sg_json_get(meta, "labels");
+    if (labels == NULL || labels->type != SG_JSON_OBJECT) {
+        labels = sg_json_new_object(a);
+        sg_json_object_set(a, meta, "labels", labels);
+    }
+    set_str(a, labels, "kubernetes.io/metadata.name", name);
+    sg_json_t *st = sg_json_new_object(a);
+    set_str(a, st, "phase", "Active");
+    sg_json_object_set(a, o, "status", st);
 }
 
 /* ---------- handlers (called with f->mu held) ---------- */
@@ -574,7 +604,9 @@ static int h_create(conn_t *c, int res, const char *ns, const req_t *r)
         goto done;
     }
     const char *ons = sg_json_string(sg_json_get(meta, "namespace"), NULL);
-    if (ons != NULL && ons[0] != '\0' && strcmp(ons, ns) != 0) {
+    if (R->cluster)
+        sg_json_object_remove(meta, "namespace");
+    else if (ons != NULL && ons[0] != '\0' && strcmp(ons, ns) != 0) {
         rc =
             respond_status(c, 400, "BadRequest",
                            "the namespace of the provided object does not match the namespace sent on the request", -1);
@@ -611,11 +643,13 @@ static int h_create(conn_t *c, int res, const char *ns, const req_t *r)
         goto done;
     }
     char av[128], uid[40], ts[32];
-    snprintf(av, sizeof(av), "%s/%s", R->group, R->version);
-    set_str(&a, o, "apiVersion", av);
+    set_str(&a, o, "apiVersion", api_version(av, sizeof(av), R));
     set_str(&a, o, "kind", R->kind);
     set_str(&a, meta, "name", name);
-    set_str(&a, meta, "namespace", ns);
+    if (!R->cluster)
+        set_str(&a, meta, "namespace", ns);
+    if (strcmp(R->kind, "Namespace") == 0)
+        namespace_defaults(&a, o, name);
     unsigned char u[16];
     RAND_bytes(u, 16);
     snprintf(uid, sizeof(uid), "%02x%02x%02x%02x-%02x%02x-4%x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1], u[2],
@@ -744,10 +778,12 @@ static int h_update(conn_t *c, int res, const char *ns, const char *name, int st
         nw = o;
         sg_json_t *meta = sg_json_get(nw, "metadata"), *ometa = sg_json_get(old, "metadata");
         char av[128];
-        snprintf(av, sizeof(av), "%s/%s", R->group, R->version);
-        set_str(&a, nw, "apiVersion", av);
+        set_str(&a, nw, "apiVersion", api_version(av, sizeof(av), R));
         set_str(&a, nw, "kind", R->kind);
-        set_str(&a, meta, "namespace", ns);
+        if (R->cluster)
+            sg_json_object_remove(meta, "namespace");
+        else
+            set_str(&a, meta, "namespace", ns);
         sg_json_object_set(&a, meta, "uid", sg_json_get(ometa, "uid"));
         sg_json_object_set(&a, meta, "creationTimestamp", sg_json_get(ometa, "creationTimestamp"));
         if (R->status_sub) {
@@ -847,8 +883,9 @@ static int h_list(conn_t *c, int res, const char *ns, const req_t *r)
     }
     qsort(sel, n, sizeof(*sel), obj_cmp);
     sg_buf_t b = SG_BUF_INIT;
-    sg_buf_printf(&b, "{\"apiVersion\":\"%s/%s\",\"kind\":\"%sList\",\"metadata\":{\"resourceVersion\":\"%llu\"",
-                  R->group, R->version, R->kind, (unsigned long long)f->rv);
+    char av[128];
+    sg_buf_printf(&b, "{\"apiVersion\":\"%s\",\"kind\":\"%sList\",\"metadata\":{\"resourceVersion\":\"%llu\"",
+                  api_version(av, sizeof(av), R), R->kind, (unsigned long long)f->rv);
     size_t end = limit > 0 && skip + limit < n ? skip + limit : n;
     if (end < n)
         sg_buf_printf(&b, ",\"continue\":\"%zu\"", end);
@@ -962,10 +999,10 @@ static int h_watch(conn_t *c, int res, const char *ns, const req_t *r)
             goto out;
         }
         if (bookmarks && now - last_bm >= 1000) {
-            char buf[256];
+            char buf[256], av[128];
             snprintf(buf, sizeof(buf),
-                     "{\"kind\":\"%s\",\"apiVersion\":\"%s/%s\",\"metadata\":{\"resourceVersion\":\"%llu\"}}", R->kind,
-                     R->group, R->version, (unsigned long long)pos);
+                     "{\"kind\":\"%s\",\"apiVersion\":\"%s\",\"metadata\":{\"resourceVersion\":\"%llu\"}}", R->kind,
+                     api_version(av, sizeof(av), R), (unsigned long long)pos);
             if (send_event(c, "BOOKMARK", buf) != 0) {
                 rc = -1;
                 goto out;
@@ -988,7 +1025,8 @@ out:
     return rc;
 }
 
-/* Splits /apis/{g}/{v}/[namespaces/{ns}/]{plural}[/{name}[/status]]. */
+/* Splits /apis/{g}/{v}/[namespaces/{ns}/]{plural}[/{name}[/status]], and the core group's cluster-scoped
+ * /api/v1/{plural}[/{name}]. */
 static int route(const char *path, int *res, char *ns, char *name, int *status)
 {
     char parts[8][256];
@@ -1007,19 +1045,30 @@ static int route(const char *path, int *res, char *ns, char *name, int *status)
         if (*p == '/')
             p++;
     }
+    ns[0] = name[0] = '\0';
+    *status = 0;
+    *res = -1;
+    if (*p == '\0' && n >= 3 && n <= 4 && strcmp(parts[0], "api") == 0) {
+        for (size_t k = 0; k < NRES; k++)
+            if (resources[k].cluster && resources[k].group[0] == '\0' && strcmp(resources[k].version, parts[1]) == 0 &&
+                strcmp(resources[k].plural, parts[2]) == 0)
+                *res = (int)k;
+        if (*res < 0)
+            return -1;
+        if (n == 4)
+            snprintf(name, 256, "%s", parts[3]);
+        return 0;
+    }
     if (*p != '\0' || n < 4 || strcmp(parts[0], "apis") != 0)
         return -1;
     int i = 3;
-    ns[0] = name[0] = '\0';
-    *status = 0;
     if (strcmp(parts[3], "namespaces") == 0 && n >= 6) {
         snprintf(ns, 256, "%s", parts[4]);
         i = 5;
     }
-    *res = -1;
     for (size_t k = 0; k < NRES; k++)
-        if (strcmp(resources[k].group, parts[1]) == 0 && strcmp(resources[k].version, parts[2]) == 0 &&
-            strcmp(resources[k].plural, parts[i]) == 0)
+        if (!resources[k].cluster && strcmp(resources[k].group, parts[1]) == 0 &&
+            strcmp(resources[k].version, parts[2]) == 0 && strcmp(resources[k].plural, parts[i]) == 0)
             *res = (int)k;
     if (*res < 0)
         return -1;
@@ -1073,6 +1122,10 @@ static int serve(conn_t *c, const req_t *r)
         rc = respond_status(c, 401, "Unauthorized", "Unauthorized", -1);
         goto done;
     }
+    if (f->forbidden[0] != '\0' && strstr(r->path, f->forbidden) != NULL) {
+        rc = respond_status(c, 403, "Forbidden", "forbidden by the test", -1);
+        goto done;
+    }
     for (size_t i = 0; i < f->ninjects; i++) {
         inject_t *in = &f->injects[i];
         if (in->count > 0 && (in->method[0] == '\0' || strcmp(in->method, watch ? "WATCH" : r->method) == 0)) {
@@ -1091,13 +1144,14 @@ static int serve(conn_t *c, const req_t *r)
         goto done;
     }
     const char *nsp = ns[0] != '\0' ? ns : NULL;
+    int scoped = nsp != NULL || resources[res].cluster; /* the path names an object's scope */
     if (watch && name[0] == '\0') {
         rc = h_watch(c, res, nsp, r);
         goto done;
     }
     if (strcmp(r->method, "GET") == 0 && name[0] == '\0') {
         rc = h_list(c, res, nsp, r);
-    } else if (strcmp(r->method, "GET") == 0 && nsp != NULL) {
+    } else if (strcmp(r->method, "GET") == 0 && scoped) {
         obj_t *ob = find_obj(f, res, ns, name);
         if (ob == NULL) {
             not_found(c, &resources[res], name, &rc);
@@ -1107,12 +1161,11 @@ static int serve(conn_t *c, const req_t *r)
             rc = respond(c, 200, b.base, b.len, -1);
             sg_buf_dispose(&b);
         }
-    } else if (strcmp(r->method, "POST") == 0 && nsp != NULL && name[0] == '\0') {
+    } else if (strcmp(r->method, "POST") == 0 && scoped && name[0] == '\0') {
         rc = h_create(c, res, ns, r);
-    } else if (strcmp(r->method, "PUT") == 0 && nsp != NULL && name[0] != '\0' &&
-               (!status || resources[res].status_sub)) {
+    } else if (strcmp(r->method, "PUT") == 0 && scoped && name[0] != '\0' && (!status || resources[res].status_sub)) {
         rc = h_update(c, res, ns, name, status, r);
-    } else if (strcmp(r->method, "DELETE") == 0 && nsp != NULL && name[0] != '\0' && !status) {
+    } else if (strcmp(r->method, "DELETE") == 0 && scoped && name[0] != '\0' && !status) {
         rc = h_delete(c, res, ns, name, r);
     } else {
         rc = respond_status(c, 405, "MethodNotAllowed",
@@ -1307,6 +1360,13 @@ void fakeapi_inject(fakeapi_t *f, const char *method, int status, int retry_afte
         in->retry_after = retry_after;
         in->count = count;
     }
+    pthread_mutex_unlock(&f->mu);
+}
+
+void fakeapi_forbid(fakeapi_t *f, const char *needle)
+{
+    pthread_mutex_lock(&f->mu);
+    snprintf(f->forbidden, sizeof(f->forbidden), "%s", needle != NULL ? needle : "");
     pthread_mutex_unlock(&f->mu);
 }
 

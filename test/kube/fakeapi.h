@@ -30,6 +30,9 @@ void fakeapi_last_auth(fakeapi_t *f, char *out, size_t cap);
 /** The next `count` requests with `method` ("WATCH" for watch requests; NULL = any) answer `status` with a Status body
  * and, when retry_after >= 0, a Retry-After header. */
 void fakeapi_inject(fakeapi_t *f, const char *method, int status, int retry_after, int count);
+/** Requests whose path contains `needle` answer 403 Forbidden until fakeapi_forbid(f, NULL) (RBAC without a
+ * resource). */
+void fakeapi_forbid(fakeapi_t *f, const char *needle);
 /** Cancels every pending injected failure. */
 void fakeapi_clear_injections(fakeapi_t *f);
 /** The next `count` PUTs are preceded by a concurrent write to the same object (so a stale resourceVersion gets

@@ -212,3 +212,23 @@ Test(kube_watch, subscribers_relist_after_gone_and_see_what_they_missed)
     sg_store_unsubscribe(fx.st, on_change, &s);
     sg_arena_dispose(&a);
 }
+
+Test(kube_watch, subscribers_start_without_namespaces_when_rbac_forbids_them)
+{
+    const char *ns = "{\"metadata\":{\"name\":\"team-a\",\"labels\":{\"env\":\"prod\"}}}";
+    sg_error_t err = SG_ERROR_INIT;
+    cr_assert_eq(sg_store_create(fx.st, NULL, SG_KIND_NAMESPACE, NULL, ns, strlen(ns), NULL, &err), SG_OK, "%s",
+                 err.message);
+    fakeapi_forbid(fx.api, "/api/v1/namespaces");
+    sublog_t s = {PTHREAD_MUTEX_INITIALIZER, ""};
+    cr_assert_eq(sg_store_subscribe(fx.st, on_change, &s, &err), SG_OK, "namespaces are optional: %s", err.message);
+    create(SG_KIND_STORYTRIGGER, "default", "live");
+    WAIT_FOR(log_has(&s, "ADDED StoryTrigger/live;"), 10000);
+    cr_assert(log_has(&s, "ADDED StoryTrigger/live;"), "the other kinds run: %s", s.log);
+    cr_assert(!log_has(&s, "Namespace/team-a"), "%s", s.log);
+    /* once the role allows namespaces, the background relist delivers what exists */
+    fakeapi_forbid(fx.api, NULL);
+    WAIT_FOR(log_has(&s, "ADDED Namespace/team-a;"), 15000);
+    cr_assert(log_has(&s, "ADDED Namespace/team-a;"), "%s", s.log);
+    sg_store_unsubscribe(fx.st, on_change, &s);
+}
