@@ -2,13 +2,15 @@
 # `make bench`: drives the real server over TLS on loopback and prints figures (never pass/fail on time).
 #   scripts/bench.sh BUILD_DIR            all benchmarks
 #   SG_BENCH_ONLY=webhook scripts/bench.sh build   one of: webhook, cel, policy, reconcile
-# Knobs: SG_BENCH_SECONDS (default 10), SG_BENCH_CONNS (32), SG_BENCH_RSS_REQUESTS (1000000; 0 skips the RSS run).
+# Knobs: SG_BENCH_SECONDS (default 10), SG_BENCH_CONNS (32), SG_BENCH_RSS_REQUESTS (1000000; 0 skips the RSS run),
+#   SG_BENCH_PACED_RPS (10000; the rate of the fixed-rate latency runs, 0 skips them).
 set -euo pipefail
 BUILD="${1:-build}"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BUILD="$(cd "$BUILD" && pwd)"
 SECONDS_PER_RUN="${SG_BENCH_SECONDS:-10}"
 CONNS="${SG_BENCH_CONNS:-32}"
+PACED_RPS="${SG_BENCH_PACED_RPS:-10000}"
 RSS_REQUESTS="${SG_BENCH_RSS_REQUESTS:-1000000}"
 ONLY="${SG_BENCH_ONLY:-}"
 TMP="$(mktemp -d /tmp/storygate-bench.XXXXXX)"
@@ -44,6 +46,23 @@ wrk_run() {
   printf '  %-34s %10s req/s   p50 %7s ms   p99 %7s ms   errors %s%s\n' "$name" "$RPS" "$P50" "$P99" "${errs:-?}" \
     "${non2xx:+ non-2xx $non2xx}"
 }
+# paced_run NAME URL BODY -> latency at a fixed rate (PACED_RPS over 32 connections), from h2load's per-request log
+paced_run() {
+  local name="$1" url="$2" body="$3" log="$TMP/paced.log"
+  [ "$PACED_RPS" -gt 0 ] || return 0
+  rm -f "$log"
+  h2load --h1 -c"$CONNS" --rps="$(awk -v r="$PACED_RPS" -v c="$CONNS" 'BEGIN { printf "%.2f", r / c }')" \
+    -D "$SECONDS_PER_RUN" --warm-up-time=1 -d "$body" -H 'Content-Type: application/json' --log-file="$log" \
+    "$url" >"$TMP/paced.out" 2>&1 || true
+  # log lines: start (µs since epoch), HTTP status, duration (µs)
+  sort -n -k3,3 "$log" | awk -v name="$name" -v rate="$PACED_RPS" '
+    { d[NR] = $3; if ($2 != 200) bad++ }
+    END {
+      if (NR == 0) { printf "  %-34s no requests logged\n", name; exit }
+      p50 = d[int(NR * 0.50) + 1]; p99 = d[int(NR * 0.99) + 1]; p999 = d[int(NR * 0.999) + 1]
+      printf "  %-34s %6d req/s paced: p50 %6.3f ms   p99 %6.3f ms   p99.9 %6.3f ms   (%d requests, non-200 %d)\n",
+        name, rate, p50 / 1000, p99 / 1000, p999 / 1000, NR, bad + 0 }'
+}
 
 "$ROOT/certs/gen-certs.sh" "$TMP/certs" >/dev/null 2>&1
 CERT="$TMP/certs/tls.crt"
@@ -63,6 +82,7 @@ if want webhook || want policy; then
   echo "== webhook: POST over TLS, HTTP/1.1 keep-alive =="
   wrk_run "transport ceiling (fixed answer)" "https://127.0.0.1:$CPORT/ceiling" "$REVIEW"
   CEIL_RPS="$RPS"
+  paced_run "transport ceiling" "https://127.0.0.1:$CPORT/ceiling" "$REVIEW"
   kill "$CEILING_PID"; wait "$CEILING_PID" 2>/dev/null || true
 fi
 
@@ -82,6 +102,7 @@ run_validate() { # LABEL [extra serve args...]
   [ "$allowed" = "True" ] || echo "  (warning: the bench review is not allowed here: $allowed)"
   wrk_run "$label" "https://127.0.0.1:$port/validate" "$REVIEW"
   awk -v r="$RPS" -v c="$CEIL_RPS" 'BEGIN { if (c > 0) printf "  %-34s %9.1f %% of the ceiling\n", "", 100 * r / c }'
+  paced_run "${label%% (*}" "https://127.0.0.1:$port/validate" "$REVIEW"
   SERVE_PORT="$port"
 }
 

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# A saturated store: another process holds the LMDB writer lock (test/integration/lmdb_hold), so every store write
-# blocks. With api.workers=2 and api.maxQueuedRequests=4, concurrent creates beyond 2 running + 4 queued get 429 with
-# Retry-After and a TooManyRequests Status (so do a watch and a list, which share the worker pool), while admission,
-# /healthz and /metrics keep answering. Once the lock is released the queued creates finish with 201 and are decided.
+# A saturated store: another process holds the LMDB writer lock (test/integration/lmdb_hold), so no store commit can
+# happen. With api.workers=2 and api.maxQueuedRequests=4, concurrent creates beyond what the queue holds get 429 with
+# Retry-After and a TooManyRequests Status (so do a list and a watch, which share the worker pool), while admission,
+# /healthz, /readyz and /metrics keep answering. Once the lock is released the accepted creates finish with 201 and
+# are decided.
 #
-# Deterministic because the queue cannot drain while the lock is held: both workers are stuck in their writes, so once
-# one request got 429 the queue is full, and every later request gets 429 until the release.
+# Deterministic because the queue cannot drain while the lock is held: queued jobs and creates awaiting their commit
+# both count against api.maxQueuedRequests, and no commit completes, so once one request got 429 the queue is full and
+# every later request gets 429 until the release.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_api.sh"
 
@@ -66,7 +68,8 @@ for i in $(seq 1 "$N"); do
 done
 count_code() { cat "$SG_TMP"/r/*.code 2>/dev/null | grep -c "^$1\$"; }
 
-# At most WORKERS run and QUEUE wait, so at least N - WORKERS - QUEUE must be refused while the lock is held.
+# At most QUEUE are counted, plus at most WORKERS being run between leaving the queue and handing their write to the
+# store, so at least N - WORKERS - QUEUE must be refused while the lock is held.
 min429=$((N - WORKERS - QUEUE))
 for _ in $(seq 1 $((W * 30))); do
   [ "$(count_code 429)" -ge "$min429" ] && break
@@ -149,7 +152,7 @@ else
 fi
 wait "$hold_pid" 2>/dev/null
 
-# Every create ends: the queued ones with 201, the refused ones kept their 429.
+# Every create ends: the accepted ones with 201, the refused ones kept their 429.
 for _ in $(seq 1 $((W * 60))); do
   done_n=0
   for f in "$SG_TMP"/r/*.code; do [ -s "$f" ] && done_n=$((done_n + 1)); done
@@ -161,10 +164,10 @@ c201="$(count_code 201)"
 c429="$(count_code 429)"
 [ $((c201 + c429)) = "$N" ] && sg_pass "all $N creates answered: $c201 x 201, $c429 x 429" \
   || sg_fail "all creates answered" "codes: $(cat "$SG_TMP"/r/*.code | sort | uniq -c | tr '\n' ' ')"
-# The first QUEUE requests to reach the pool always fit; at most WORKERS more were taken off the queue.
+# The first QUEUE requests to reach the pool always fit; at most WORKERS more slipped in while being run.
 [ "$c201" -ge "$QUEUE" ] && [ "$c201" -le $((QUEUE + WORKERS)) ] \
-  && sg_pass "the queued creates ($c201, between $QUEUE and $((QUEUE + WORKERS))) finished with 201" \
-  || sg_fail "queued creates" "$c201 got 201, want $QUEUE..$((QUEUE + WORKERS))"
+  && sg_pass "the accepted creates ($c201, between $QUEUE and $((QUEUE + WORKERS))) finished with 201" \
+  || sg_fail "accepted creates" "$c201 got 201, want $QUEUE..$((QUEUE + WORKERS))"
 
 undecided=""
 for f in "$SG_TMP"/r/*.code; do
@@ -173,7 +176,7 @@ for f in "$SG_TMP"/r/*.code; do
   name="$(jq -r .metadata.name "$SG_TMP/docs/t$i.json")"
   wait_decision default "$name" $((W * 3)) && [ "$DECISION" = Created ] || undecided="$undecided $name=$DECISION"
 done
-[ -z "$undecided" ] && sg_pass "the reconciler decided every queued create (Created)" \
+[ -z "$undecided" ] && sg_pass "the reconciler decided every accepted create (Created)" \
   || sg_fail "decisions after the release" "$undecided"
 refused=0
 for f in "$SG_TMP"/r/*.code; do
