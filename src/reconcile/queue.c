@@ -26,7 +26,9 @@ typedef struct st_rq_entry_t {
 
 struct st_sg_rq_t {
     pthread_mutex_t mu;
-    pthread_cond_t cond; /* items available, shutdown, or state changes for wait_idle */
+    pthread_cond_t cond;      /* a key is ready (or its delay changed), or shutdown: one worker is woken per change */
+    pthread_cond_t idle_cond; /* state changes for wait_idle */
+    int idle_waiters;
     rq_entry_t **buckets;
     size_t nbuckets, nentries, max;
     rq_entry_t *head, *tail;
@@ -73,6 +75,7 @@ sg_rq_t *sg_rq__new(size_t max, double backoff_base, double backoff_max, const s
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&q->cond, &ca);
+    pthread_cond_init(&q->idle_cond, &ca);
     pthread_condattr_destroy(&ca);
     return q;
 }
@@ -92,6 +95,7 @@ void sg_rq__free(sg_rq_t *q)
     free(q->heap);
     pthread_mutex_destroy(&q->mu);
     pthread_cond_destroy(&q->cond);
+    pthread_cond_destroy(&q->idle_cond);
     free(q);
 }
 
@@ -169,7 +173,7 @@ static void push_fifo(sg_rq_t *q, rq_entry_t *e)
     q->tail = e;
     q->qlen++;
     sg_series_set(q->m.depth, (double)q->qlen);
-    pthread_cond_broadcast(&q->cond);
+    pthread_cond_signal(&q->cond); /* one key, one worker: a broadcast would wake every idle worker to fight for it */
 }
 
 static void make_dirty(sg_rq_t *q, rq_entry_t *e)
@@ -252,7 +256,7 @@ static int schedule(sg_rq_t *q, rq_entry_t *e, double delay)
     e->heap_idx = q->heap_len;
     q->heap[q->heap_len++] = e;
     heap_up(q, e->heap_idx);
-    pthread_cond_broadcast(&q->cond);
+    pthread_cond_signal(&q->cond); /* a sleeping worker recomputes its deadline */
     return SG_OK;
 }
 
@@ -376,6 +380,8 @@ char *sg_rq__get_accepted(sg_rq_t *q, double *accepted)
     q->head = e->qnext;
     if (q->head == NULL)
         q->tail = NULL;
+    else
+        pthread_cond_signal(&q->cond); /* more ready keys (several may have come due at once): pass the baton */
     q->qlen--;
     sg_series_set(q->m.depth, (double)q->qlen);
     e->dirty = 0;
@@ -404,7 +410,8 @@ void sg_rq__done(sg_rq_t *q, const char *key)
         else
             release_if_idle(q, e);
     }
-    pthread_cond_broadcast(&q->cond);
+    if (q->idle_waiters > 0)
+        pthread_cond_broadcast(&q->idle_cond);
     pthread_mutex_unlock(&q->mu);
 }
 
@@ -413,6 +420,7 @@ void sg_rq__shutdown(sg_rq_t *q)
     pthread_mutex_lock(&q->mu);
     q->shutdown = 1;
     pthread_cond_broadcast(&q->cond);
+    pthread_cond_broadcast(&q->idle_cond);
     pthread_mutex_unlock(&q->mu);
 }
 
@@ -430,7 +438,9 @@ int sg_rq__wait_idle(sg_rq_t *q, int horizon_ms, int timeout_ms)
         struct timespec ts;
         double at = now + 0.01 < end ? now + 0.01 : end;
         abs_deadline(&ts, at);
-        pthread_cond_timedwait(&q->cond, &q->mu, &ts);
+        q->idle_waiters++;
+        pthread_cond_timedwait(&q->idle_cond, &q->mu, &ts);
+        q->idle_waiters--;
     }
     pthread_mutex_unlock(&q->mu);
     return idle;
