@@ -66,6 +66,11 @@ int sg_reconciler_enqueue(sg_reconciler_t *r, const char *ns, const char *name);
  * the accepted-to-decided latency is then measured from that instant rather than from status.acceptedAt's second. */
 int sg_reconciler_enqueue_accepted(sg_reconciler_t *r, const char *ns, const char *name, double accepted);
 
+/** The write tag (sg_store_write_opts_t.origin) of a creator that hands its new triggers over with
+ * sg_reconciler_enqueue_accepted itself: the reconciler then ignores the store's event for that write, so the trigger
+ * is decided with its precise acceptance time rather than picked up first from the event without it. */
+const void *sg_reconciler_handover_origin(const sg_reconciler_t *r);
+
 /** The Pending status (spec §8.5) of a trigger accepted now, built in `arena`, with the acceptance time in
  * *accepted; NULL when Pending is not written (opts.no_pending) or out of memory. Lets a creator store it with the
  * trigger so the reconciler need not write it separately. Thread-safe. */

@@ -328,6 +328,8 @@ static void do_create(sg_api__job_t *job, sg_arena_t *arena)
     snprintf(job->created, sizeof(job->created), "%s", name != NULL ? name : "");
     sg_buf_t b = SG_BUF_INIT;
     sg_store_write_opts_t wo = SG_STORE_WRITE_OPTS_INIT;
+    if (job->path.res->kind == SG_KIND_STORYTRIGGER && job->api->reconciler != NULL && job->created[0] != '\0')
+        wo.origin = sg_reconciler_handover_origin(job->api->reconciler); /* created_hint hands it over */
     if (!job->table) {
         /* The durable commit is awaited by the store, not by this thread: a pool thread per pending create would
          * cap creates at threads / commit latency. */

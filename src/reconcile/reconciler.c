@@ -262,6 +262,11 @@ int sg_reconciler_enqueue(sg_reconciler_t *r, const char *ns, const char *name)
     return sg_reconciler_enqueue_accepted(r, ns, name, 0);
 }
 
+const void *sg_reconciler_handover_origin(const sg_reconciler_t *r)
+{
+    return r; /* the same tag as the reconciler's own writes, which on_change ignores for the same reason */
+}
+
 sg_json_t *sg_reconciler_pending_status(const sg_reconciler_t *r, sg_arena_t *arena, int64_t generation,
                                         double *accepted)
 {
