@@ -272,10 +272,16 @@ static void created_failed(sg_api__job_t *job, int rc, const sg_error_t *err)
         fail_store(job, rc, err, name);
 }
 
-/* A new StoryTrigger goes to the reconciler at once rather than waiting for the store's event. */
+/* Whether this create hands its new StoryTrigger to the reconciler itself (created_hint) rather than leaving it to
+ * the store's event. */
+static int hands_over(const sg_api__job_t *job)
+{
+    return job->path.res->kind == SG_KIND_STORYTRIGGER && job->api->reconciler != NULL && job->created[0] != '\0';
+}
+
 static void created_hint(sg_api__job_t *job)
 {
-    if (job->path.res->kind == SG_KIND_STORYTRIGGER && job->api->reconciler != NULL && job->created[0] != '\0')
+    if (hands_over(job))
         sg_reconciler_enqueue_accepted(job->api->reconciler, job->path.ns, job->created, job->accepted);
 }
 
@@ -328,8 +334,8 @@ static void do_create(sg_api__job_t *job, sg_arena_t *arena)
     snprintf(job->created, sizeof(job->created), "%s", name != NULL ? name : "");
     sg_buf_t b = SG_BUF_INIT;
     sg_store_write_opts_t wo = SG_STORE_WRITE_OPTS_INIT;
-    if (job->path.res->kind == SG_KIND_STORYTRIGGER && job->api->reconciler != NULL && job->created[0] != '\0')
-        wo.origin = sg_reconciler_handover_origin(job->api->reconciler); /* created_hint hands it over */
+    if (hands_over(job))
+        wo.origin = sg_reconciler_handover_origin(job->api->reconciler);
     if (!job->table) {
         /* The durable commit is awaited by the store, not by this thread: a pool thread per pending create would
          * cap creates at threads / commit latency. */
@@ -339,11 +345,10 @@ static void do_create(sg_api__job_t *job, sg_arena_t *arena)
     }
     rc = sg_store_create_json(job->api->store, &b, job->path.res->kind, job->path.res->namespaced ? job->path.ns : NULL,
                               obj, &wo, &err);
-    if (rc < 0 && wo.done != NULL) {
+    if (rc < 0) {
         created_failed(job, rc, &err);
-        sg_api__pool_complete(&job->api->pool, job);
-    } else if (rc < 0) {
-        created_failed(job, rc, &err);
+        if (wo.done != NULL) /* nothing was queued, so no completion will come */
+            sg_api__pool_complete(&job->api->pool, job);
     } else if (wo.done == NULL) {
         job->status = 201;
         write_object(job, b.base, b.len, arena);
