@@ -285,6 +285,15 @@ static void created_hint(sg_api__job_t *job)
         sg_reconciler_enqueue_accepted(job->api->reconciler, job->path.ns, job->created, job->accepted);
 }
 
+/* A response that ran out of memory while being written becomes a bare 500. */
+static void check_oom(sg_api__job_t *job)
+{
+    if (job->out.oom) {
+        sg_buf_dispose(&job->out);
+        job->status = 500;
+    }
+}
+
 /* Completion of an asynchronous create, on the store's writer thread: copies only, nothing slow. */
 static void on_created(void *ctx, int rc, const sg_error_t *err, const char *json, size_t len)
 {
@@ -296,40 +305,43 @@ static void on_created(void *ctx, int rc, const sg_error_t *err, const char *jso
         sg_buf_append(&job->out, json, len);
         created_hint(job);
     }
+    check_oom(job);
     sg_api__pool_complete(&job->api->pool, job);
 }
 
-static void do_create(sg_api__job_t *job, sg_arena_t *arena)
+/* Returns 1 when the store answers the create later (on_created): the job then belongs to that completion and may be
+ * freed before this returns. */
+static int do_create(sg_api__job_t *job, sg_arena_t *arena)
 {
     sg_error_t err = SG_ERROR_INIT;
     sg_json_t *obj = NULL;
     int rc = parse(&obj, job->body, job->body_len, arena, &err);
     if (rc < 0) {
         fail(job, 400, NULL, err.message, NULL);
-        return;
+        return 0;
     }
     if (prepare_object(job, obj, arena) < 0 || check_schema(job, obj, arena) < 0)
-        return;
+        return 0;
     const sg_json_t *name_node = sg_json_path(obj, "metadata.name");
     const char *name = sg_json_string(name_node, NULL);
     if (job->path.res->kind == SG_KIND_STORYTRIGGER && admit_trigger(job, obj, arena) < 0)
-        return;
+        return 0;
     if ((name == NULL || name[0] == '\0') && sg_json_path(obj, "metadata.generateName") == NULL) {
         fail(job, 422, "Invalid", "metadata.name: Required value: name or generateName is required", NULL);
-        return;
+        return 0;
     }
     if (job->path.res->kind == SG_KIND_STORYTRIGGER && job->api->reconciler != NULL) {
         /* §8.5 at admission: stored with the trigger, so the reconciler's only write is the decision */
         sg_json_t *st = sg_reconciler_pending_status(job->api->reconciler, arena, 1, &job->accepted);
         if (st != NULL && sg_json_object_set(arena, obj, "status", st) != SG_OK) {
             fail(job, 500, NULL, "out of memory", name);
-            return;
+            return 0;
         }
     }
     if (job->query.dry_run) {
         job->status = 201;
         sg_json_encode(&job->out, obj);
-        return;
+        return 0;
     }
     snprintf(job->created, sizeof(job->created), "%s", name != NULL ? name : "");
     sg_buf_t b = SG_BUF_INIT;
@@ -345,31 +357,33 @@ static void do_create(sg_api__job_t *job, sg_arena_t *arena)
     }
     rc = sg_store_create_json(job->api->store, &b, job->path.res->kind, job->path.res->namespaced ? job->path.ns : NULL,
                               obj, &wo, &err);
+    if (wo.done != NULL) { /* b stays empty: the completion carries the stored object */
+        if (rc < 0) /* nothing was queued, so no completion will come: finish it here */
+            on_created(job, rc, &err, "", 0);
+        return 1;
+    }
     if (rc < 0) {
         created_failed(job, rc, &err);
-        if (wo.done != NULL) /* nothing was queued, so no completion will come */
-            sg_api__pool_complete(&job->api->pool, job);
-    } else if (wo.done == NULL) {
+    } else {
         job->status = 201;
         write_object(job, b.base, b.len, arena);
         created_hint(job);
     }
     sg_buf_dispose(&b);
+    return 0;
 }
 
 void sg_api__job_run_rest(sg_api__job_t *job)
 {
     sg_arena_t *arena = sg_api__worker_arena();
-    if (job->method == SG_API__POST)
-        do_create(job, arena);
-    else if (job->method == SG_API__DELETE)
+    if (job->method == SG_API__POST) {
+        if (do_create(job, arena))
+            return;
+    } else if (job->method == SG_API__DELETE)
         do_delete(job, arena);
     else if (job->path.type == SG_API__PATH_OBJECT)
         do_get(job, arena);
     else
         do_list(job, arena);
-    if (job->out.oom) {
-        sg_buf_dispose(&job->out);
-        job->status = 500;
-    }
+    check_oom(job);
 }
