@@ -32,11 +32,12 @@ typedef struct st_sg_reconciler_opts_t {
     long max_inline_inputs_size;             /* storyrun.max-inline-inputs-size; <= 0 = 1024 */
     const char *storage_path;                /* file storage base directory for offloads; NULL/"" = disabled */
     const char *storage_input_prefix;        /* object key prefix; NULL = "inputs" */
-    size_t workers;                          /* concurrent reconciles (never two on one key); 0 = 64 */
-    size_t queue_max;                        /* keys held at most; 0 = 1000000 (overflow triggers a resync) */
-    double backoff_base;                     /* seconds; 0 = 0.2 */
-    double backoff_max;                      /* seconds; 0 = 60 */
-    int no_pending;                          /* 1 = do not write decision Pending when a trigger is first seen */
+    size_t workers;       /* concurrent reconciles (never two on one key); 0 = two per CPU with a store whose writes are
+                           * asynchronous (workers then never wait for a commit), else 64 (each waits for its writes) */
+    size_t queue_max;     /* keys held at most; 0 = 1000000 (overflow triggers a resync) */
+    double backoff_base;  /* seconds; 0 = 0.2 */
+    double backoff_max;   /* seconds; 0 = 60 */
+    int no_pending;       /* 1 = do not write decision Pending when a trigger is first seen */
     int notfound_retries; /* passes that find the trigger missing are retried (with backoff) this many times before
                            * the key is dropped: an admission hint can arrive before the apiserver stored the object.
                            * 0 = drop at once (embedded mode, where the store write precedes the hint) */

@@ -66,9 +66,11 @@ typedef struct st_sg_store_write_opts_t {
     const void *origin;   /* passed to subscribers as sg_store_event_t.origin */
     int no_wait;          /* update_status only: queue the write and return at once (ordered before any later
                            * write of the same caller; failures are logged, `out` is left untouched) */
-    /* create only: when set, the call returns SG_OK as soon as the write is queued (`out` is left untouched) and
-     * `done` runs exactly once, on a store thread, when the write is durable or has failed. An error returned by the
-     * call itself means nothing was queued and `done` never runs. */
+    /* create, update_status and apply: when set, the call returns SG_OK as soon as the write is queued (`out` and
+     * `failed` are left untouched) and `done` runs exactly once, on a store thread, when the write is durable or has
+     * failed (for apply: with the first failing write's code, and no object). An error returned by the call itself
+     * means nothing was queued and `done` never runs. A backend without asynchronous writes returns its failures and
+     * runs `done` for a success on the caller's thread before the call returns. */
     sg_store_done_cb done;
     void *done_ctx;
 } sg_store_write_opts_t;
@@ -137,7 +139,8 @@ typedef struct st_sg_store_ops_t {
                   const sg_store_write_opts_t *opts, sg_error_t *err);
     int (*list)(sg_store_t *s, sg_store_list_t *out, sg_store_kind_t kind, const char *ns,
                 const sg_store_list_opts_t *opts, sg_error_t *err);
-    int async_create; /* 1: create honours opts->done itself; otherwise the front end completes it synchronously */
+    int async_writes; /* 1: create, update_status and apply honour opts->done; otherwise the front end completes
+                       * them synchronously */
     /* optional (NULL when the backend cannot group writes atomically) */
     int (*apply)(sg_store_t *s, sg_store_op_t *ops, size_t n, const sg_store_write_opts_t *opts, size_t *failed,
                  sg_error_t *err);
@@ -228,6 +231,9 @@ int sg_store_list(sg_store_t *s, sg_store_list_t *out, sg_store_kind_t kind, con
 
 /** The resourceVersion of the latest acknowledged write. Thread-safe. */
 uint64_t sg_store_resource_version(sg_store_t *s);
+/** 1 when writes with a completion (sg_store_write_opts_t.done) return before they are durable, so a caller needs no
+ * thread per write in flight; 0 when the backend completes them on the caller's thread. */
+int sg_store_async_writes(const sg_store_t *s);
 
 /** Opens a cursor over changes with resourceVersion > from_rv, restricted to `kind_mask` and namespace `ns` (NULL =
  * all). SG_ELIMIT ("too old resource version") when events after from_rv were compacted away; the caller then lists

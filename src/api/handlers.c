@@ -213,8 +213,8 @@ static int on_api(h2o_req_t *req, sg_http_thread_t *thr, void *data)
 
     int allowed = 0;
     if (path.type == SG_API__PATH_COLLECTION)
-        allowed = method == SG_API__GET || (method == SG_API__POST && path.res->writable &&
-                                            (path.ns[0] != '\0' || !path.res->namespaced));
+        allowed = method == SG_API__GET ||
+                  (method == SG_API__POST && path.res->writable && (path.ns[0] != '\0' || !path.res->namespaced));
     else
         allowed = method == SG_API__GET || (method == SG_API__DELETE && !path.status && path.res->writable);
     if (!allowed) {

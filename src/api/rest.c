@@ -358,7 +358,7 @@ static int do_create(sg_api__job_t *job, sg_arena_t *arena)
     rc = sg_store_create_json(job->api->store, &b, job->path.res->kind, job->path.res->namespaced ? job->path.ns : NULL,
                               obj, &wo, &err);
     if (wo.done != NULL) { /* b stays empty: the completion carries the stored object */
-        if (rc < 0) /* nothing was queued, so no completion will come: finish it here */
+        if (rc < 0)        /* nothing was queued, so no completion will come: finish it here */
             on_created(job, rc, &err, "", 0);
         return 1;
     }

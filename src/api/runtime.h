@@ -79,10 +79,10 @@ struct st_sg_api__job_t {
     sg_buf_t warnings;        /* admission warnings, NUL-separated, sent as Warning headers */
     sg_api__event_t **events; /* watch catch-up */
     size_t nevents, capevents;
-    uint64_t events_rv; /* list-based catch-up: the list's resourceVersion, 0 for a cursor */
-    int expired;        /* the resourceVersion was compacted away */
+    uint64_t events_rv;                 /* list-based catch-up: the list's resourceVersion, 0 for a cursor */
+    int expired;                        /* the resourceVersion was compacted away */
     char created[SG_API__NAME_MAX + 1]; /* create: the object's name, for the completion ("" when generated) */
-    double accepted; /* create of a StoryTrigger: when its Pending status was set (0 = not set) */
+    double accepted;                    /* create of a StoryTrigger: when its Pending status was set (0 = not set) */
 };
 
 enum { SG_API__GET = 1, SG_API__POST, SG_API__DELETE, SG_API__OTHER };

@@ -4,10 +4,44 @@
 #include <string.h>
 
 #include <storygate/error.h>
+#include <storygate/utf8.h>
+
+/* Messages end up in JSON bodies and logs, so they must be valid UTF-8 even when a "%.*s" or the buffer's size cut a
+ * multi-byte sequence, or a caller formatted raw bytes: each byte outside a well-formed sequence becomes U+FFFD, as
+ * Go's encoders do, and the result is cut back to the buffer on a sequence boundary. */
+static void repair(char *msg, size_t cap)
+{
+    size_t n = strlen(msg), i = 0;
+    while (i < n) {
+        size_t w = (unsigned char)msg[i] < 0x80 ? 1 : sg_utf8_seq_len((const unsigned char *)msg + i, n - i);
+        if (w == 0)
+            break;
+        i += w;
+    }
+    if (i == n)
+        return;
+    char out[SG_ERROR_MSG_MAX];
+    size_t o = 0;
+    memcpy(out, msg, i);
+    o = i;
+    while (i < n) {
+        size_t w = (unsigned char)msg[i] < 0x80 ? 1 : sg_utf8_seq_len((const unsigned char *)msg + i, n - i);
+        const char *src = w ? msg + i : "\xEF\xBF\xBD";
+        size_t len = w ? w : 3;
+        if (o + len >= cap || o + len >= sizeof(out))
+            break;
+        memcpy(out + o, src, len);
+        o += len;
+        i += w ? w : 1;
+    }
+    memcpy(msg, out, o);
+    msg[o] = '\0';
+}
 
 static void set_message(sg_error_t *err, const char *fmt, va_list ap)
 {
     vsnprintf(err->message, sizeof(err->message), fmt, ap);
+    repair(err->message, sizeof(err->message));
 }
 
 int sg_error_set(sg_error_t *err, int code, const char *fmt, ...)
@@ -61,6 +95,7 @@ int sg_error_wrap(sg_error_t *err, const char *fmt, ...)
             err->message[used + take] = '\0';
         }
     }
+    repair(err->message, sizeof(err->message));
     return err->code;
 }
 

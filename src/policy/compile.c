@@ -12,6 +12,7 @@
 #include "internal.h"
 
 #define MAX_ITEMS 64
+#define MAX_CHECK_REFS 256 /* sg_cel_check reports at most this many references */
 
 typedef struct st_ctx_t {
     sg_policy_set_t *set;
@@ -108,16 +109,18 @@ static int push_program(sg_policy_set_t *s, sg_cel_program_t *p)
 
 /* Turns the free variables an expression reads into the policy's messages: roots other than object, oldObject,
  * request and variables, and variables not declared before. Returns 1 when one was reported. Records the variables
- * read in refs[0..*nrefs). */
+ * read in refs[0..*nrefs), and in *whole whether `variables` is used other than as `variables.<name>`. */
 static int check_refs(ctx_t *c, const sg_cel_check_result_t *res, const sg_json_t *at, const char *where,
-                      size_t visible, uint16_t *refs, size_t *nrefs)
+                      size_t visible, uint16_t *refs, size_t *nrefs, int *whole)
 {
     int bad = 0;
     for (size_t r = 0; r < res->nrefs; r++) {
         const char *root = res->refs[r].name, *f = res->refs[r].field;
         if (strcmp(root, "variables") == 0) {
-            if (f == NULL)
+            if (f == NULL) {
+                *whole = 1;
                 continue;
+            }
             size_t i = 0;
             while (i < visible && strcmp(c->p->variables[i].name, f) != 0)
                 i++;
@@ -198,8 +201,15 @@ static int compile_expr(ctx_t *c, sg_policy_expr_t *out, const sg_json_t *src, c
         return rc;
     uint16_t refs[256];
     size_t nrefs = 0;
-    if (check_refs(c, &res, src, where, visible, refs, &nrefs))
+    int whole = 0;
+    if (check_refs(c, &res, src, where, visible, refs, &nrefs, &whole))
         return SG_OK;
+    if (res.nrefs >= MAX_CHECK_REFS)
+        whole = 1; /* the list may be cut short: the expression gets every visible variable rather than miss one */
+    if (whole) {
+        for (nrefs = 0; nrefs < visible && nrefs < 256; nrefs++)
+            refs[nrefs] = (uint16_t)nrefs;
+    }
     if (rc < 0) {
         cel_message(m, sizeof(m), e.message);
         report(c, src, "%s: %s", where, m);
@@ -226,6 +236,7 @@ static int compile_expr(ctx_t *c, sg_policy_expr_t *out, const sg_json_t *src, c
         memcpy(out->vars, refs, nrefs * sizeof(*out->vars));
         out->nvars = nrefs;
     }
+    out->whole = whole;
     return SG_OK;
 }
 
@@ -493,8 +504,7 @@ static int compile_named(ctx_t *c, const sg_json_t *list, const char *what, sg_p
         snprintf(we, sizeof(we), "%s.expression", w);
         sg_policy_named_t *nm = &(*out)[*n];
         nm->name = name;
-        if ((nm->qualified = sg_arena_printf(&c->set->arena, "variables.%s", name)) == NULL)
-            return SG_ENOMEM;
+        nm->key = sg_cel_string(name, strlen(name));
         const sg_cel_type_t *t = NULL;
         int rc = compile_expr(c, &nm->expr, sg_json_get(it, "expression"), we, variables ? *n : c->p->nvariables,
                               variables ? SG_CEL_T_DYN : SG_CEL_T_BOOL, &t);

@@ -1,7 +1,7 @@
 /* Evaluating a policy set for one request, as ValidatingAdmissionPolicy does: matchConstraints, then every
  * matchCondition (all must be true), then the validations and audit annotations. Variables are evaluated lazily,
  * at most once per policy and request, just before the first expression that reads them; a variable whose evaluation
- * fails is bound as an error value so it only matters where it is used. Everything is allocated in the request arena.
+ * fails is kept as an error value so it only matters where it is used. Everything is allocated in the request arena.
  */
 #include <stdio.h>
 #include <string.h>
@@ -10,8 +10,6 @@
 #include <storygate/gostr.h>
 
 #include "internal.h"
-
-#define MAX_BOUND 64
 
 typedef struct st_run_t {
     const sg_policy_input_t *in;
@@ -25,6 +23,12 @@ typedef struct st_run_t {
     const sg_policy_t *p;
     unsigned char *vstate;
     sg_cel_value_t *vvalues;
+    /* `variables` as most expressions see it: a map from name to value of the variables evaluated so far, in the
+     * order they were. Unevaluated variables are not in it, so binding it keeps them lazy; the ones in it that an
+     * expression does not name cannot be read by that expression (it only reads variables.<name>), so one map,
+     * grown in place, serves the whole policy. A variable name, not a dotted one per variable, keeps the CEL
+     * evaluator's fast paths for object.* and friends. */
+    sg_cel_map_t vmap;
 } run_t;
 
 static int grow(run_t *r, void **arr, size_t n, size_t *cap, size_t elem)
@@ -51,26 +55,60 @@ static void ensure_var(run_t *r, size_t i)
     if (r->vstate[i] != 0)
         return;
     r->vstate[i] = 1;
-    sg_error_t e = SG_ERROR_INIT;
+    sg_error_t e;
     sg_cel_value_t v;
     v.hdr = SG_CEL_HDR(SG_CEL_ERROR, SG_CEL_ERR_EVAL, 0);
     v.u.s = "";
     if (r->p->variables[i].expr.program != NULL)
-        eval_expr(r, &r->p->variables[i].expr, &v, &e); /* an error stays bound as the error value */
+        eval_expr(r, &r->p->variables[i].expr, &v, &e); /* an error stays in the map as the error value */
     r->vvalues[i] = v;
     r->vstate[i] = 2;
+    sg_cel_map_t *m = &r->vmap;
+    if (m->len < m->cap) { /* always: each variable is added once */
+        m->keys[m->len] = r->p->variables[i].key;
+        m->values[m->len] = v;
+        m->len++;
+    }
+}
+
+/* `variables` for an expression that may read any variable visible to it (e->vars lists them): a map of exactly
+ * those, built for it, so that what it sees does not depend on which expressions ran before. NULL when out of
+ * memory. */
+static const sg_cel_map_t *whole_map(run_t *r, const sg_policy_expr_t *e)
+{
+    sg_cel_map_t *m = sg_arena_alloc(r->arena, sizeof(*m));
+    sg_cel_value_t *kv = e->nvars ? sg_arena_alloc(r->arena, 2 * e->nvars * sizeof(*kv)) : NULL;
+    if (m == NULL || (e->nvars && kv == NULL))
+        return NULL;
+    m->len = m->cap = (uint32_t)e->nvars;
+    m->keys = kv;
+    m->values = kv != NULL ? kv + e->nvars : NULL;
+    for (size_t i = 0; i < e->nvars; i++) {
+        m->keys[i] = r->p->variables[e->vars[i]].key;
+        m->values[i] = r->vvalues[e->vars[i]];
+    }
+    return m;
 }
 
 static int eval_expr(run_t *r, const sg_policy_expr_t *e, sg_cel_value_t *out, sg_error_t *err)
 {
-    sg_cel_var_t vars[3 + MAX_BOUND];
+    sg_cel_var_t vars[4];
     size_t n = 3;
     memcpy(vars, r->base, sizeof(r->base));
-    for (size_t i = 0; i < e->nvars && n < 3 + MAX_BOUND; i++) {
-        ensure_var(r, e->vars[i]);
-        vars[n].name = r->p->variables[e->vars[i]].qualified;
-        vars[n].value = r->vvalues[e->vars[i]];
-        n++;
+    if (e->nvars != 0 || e->whole) {
+        for (size_t i = 0; i < e->nvars; i++)
+            ensure_var(r, e->vars[i]);
+        const sg_cel_map_t *m = e->whole ? whole_map(r, e) : &r->vmap;
+        if (m == NULL) {
+            r->nomem = 1;
+            out->hdr = SG_CEL_HDR(SG_CEL_ERROR, SG_CEL_ERR_NOMEM, 0);
+            out->u.s = "";
+            return sg_error_set(err, SG_ENOMEM, "out of memory");
+        }
+        vars[3].name = "variables";
+        vars[3].value.hdr = SG_CEL_HDR(SG_CEL_MAP, SG_CEL_REP_NATIVE, 0);
+        vars[3].value.u.map = m;
+        n = 4;
     }
     uint64_t cost = 0;
     uint64_t limit = r->budget < SG_POLICY_PER_CALL_COST_LIMIT ? r->budget : SG_POLICY_PER_CALL_COST_LIMIT;
@@ -199,7 +237,7 @@ static const char *message_of(run_t *r, const sg_policy_validation_t *v)
 {
     if (v->msg_expr.program != NULL) {
         sg_cel_value_t out;
-        sg_error_t e = SG_ERROR_INIT;
+        sg_error_t e; /* not read: a failing messageExpression falls back to the message */
         if (eval_expr(r, &v->msg_expr, &out, &e) == SG_OK && out.kind == SG_CEL_STRING) {
             sg_span_t t = sg_go_trim_space(sg_span_make(out.u.s, out.len));
             if (t.len > 0 && t.len <= 5120 && memchr(t.ptr, '\n', t.len) == NULL) {
@@ -218,18 +256,30 @@ static const char *message_of(run_t *r, const sg_policy_validation_t *v)
 static void run_policy(run_t *r, const sg_policy_t *p)
 {
     r->p = p;
+    memset(&r->vmap, 0, sizeof(r->vmap));
     if (p->nvariables) {
-        r->vstate = sg_arena_calloc(r->arena, p->nvariables, 1);
-        r->vvalues = sg_arena_alloc(r->arena, p->nvariables * sizeof(*r->vvalues));
-        if (r->vstate == NULL || r->vvalues == NULL) {
+        /* values by index, then the map's keys and values, then the states */
+        size_t nv = p->nvariables;
+        sg_cel_value_t *a = sg_arena_alloc(r->arena, 3 * nv * sizeof(*a) + nv);
+        if (a == NULL) {
             r->nomem = 1;
             return;
         }
+        r->vvalues = a;
+        r->vmap.keys = a + nv;
+        r->vmap.values = a + 2 * nv;
+        r->vmap.cap = (uint32_t)nv;
+        r->vstate = (unsigned char *)(a + 3 * nv);
+        memset(r->vstate, 0, nv);
     }
     char msg[1400];
+    /* shared by the expressions below and read only after a failure, which always sets it: clearing a 1.3 KB
+     * struct per expression would cost more than many of them take to evaluate */
+    sg_error_t e;
+    e.code = SG_OK;
+    e.message[0] = '\0';
     for (size_t i = 0; i < p->nconditions; i++) {
         sg_cel_value_t out;
-        sg_error_t e = SG_ERROR_INIT;
         int rc = eval_expr(r, &p->conditions[i].expr, &out, &e);
         if (r->nomem)
             return;
@@ -248,7 +298,6 @@ static void run_policy(run_t *r, const sg_policy_t *p)
     for (size_t i = 0; i < p->nvalidations && !r->nomem; i++) {
         const sg_policy_validation_t *v = &p->validations[i];
         sg_cel_value_t out;
-        sg_error_t e = SG_ERROR_INIT;
         int rc = eval_expr(r, &v->expr, &out, &e);
         if (r->nomem)
             return;
@@ -271,7 +320,6 @@ static void run_policy(run_t *r, const sg_policy_t *p)
     for (size_t i = 0; i < p->nannotations && !r->nomem; i++) {
         const sg_policy_annotation_def_t *a = &p->annotations[i];
         sg_cel_value_t out;
-        sg_error_t e = SG_ERROR_INIT;
         int rc = eval_expr(r, &a->expr, &out, &e);
         if (r->nomem)
             return;

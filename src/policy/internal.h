@@ -12,12 +12,15 @@ enum { ACT_DENY = 1, ACT_WARN = 2, ACT_AUDIT = 4 };
 enum { OP_CREATE = 1, OP_UPDATE = 2, OP_DELETE = 4, OP_CONNECT = 8, OP_ALL = 15 };
 enum { SEL_IN, SEL_NOT_IN, SEL_EXISTS, SEL_DOES_NOT_EXIST };
 
-/* A compiled expression with the variables it reads (indexes into the policy's variables). */
+/* A compiled expression with the variables it reads (indexes into the policy's variables). `whole` is set when it
+ * uses `variables` other than as `variables.<name>` (size(variables), variables['x'], ...): `vars` then lists every
+ * variable visible to it and it gets a map of exactly those rather than the policy's shared one. */
 typedef struct st_sg_policy_expr_t {
     sg_cel_program_t *program;
     const char *source;
     uint16_t *vars;
     size_t nvars;
+    int whole;
 } sg_policy_expr_t;
 
 typedef struct st_sg_policy_requirement_t {
@@ -36,7 +39,7 @@ typedef struct st_sg_policy_selector_t {
 
 typedef struct st_sg_policy_named_t {
     const char *name;
-    const char *qualified; /* "variables.<name>", the name variables are bound under */
+    sg_cel_value_t key; /* the name as a CEL string: the variable's key in the `variables` map */
     sg_policy_expr_t expr;
 } sg_policy_named_t;
 

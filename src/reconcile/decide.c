@@ -21,8 +21,10 @@ typedef struct {
     const sg_json_t *obj;
     sg_trigger_t t;
     int64_t generation;
-    const sg_json_t *status; /* the status as last written */
-    double accepted;         /* when the trigger was accepted, to the sub-second, when known; else 0 */
+    const sg_json_t *status;  /* the status as last written */
+    double accepted;          /* when the trigger was accepted, to the sub-second, when known; else 0 */
+    sg_reconcile__job_t *job; /* a worker's pass: the decision write is queued, not awaited */
+    int deferred;             /* the decision write was queued: the job belongs to its completion */
     sg_error_t *err;
 } pass_t;
 
@@ -67,22 +69,44 @@ static double parse_time(const char *s)
     return (double)timegm(&tm);
 }
 
-/* Metrics and log of a decision that was written. */
-static void record(pass_t *p, const sg_reconcile__decision_t *d, const sg_json_t *st, double now_epoch)
+/* When the trigger was accepted, to the sub-second when known, as the decision latency's start; 0 when unknown. */
+static double accepted_at(const pass_t *p, const sg_json_t *st)
 {
-    if (strcmp(d->decision, SG_RECONCILE_REASON_PENDING) == 0)
-        return;
-    sg_series_inc(sg_metric_with4(p->r->m.decisions, d->decision, d->reason, NULL, NULL));
-    double accepted = p->accepted > 0 ? p->accepted : parse_time(sg_json_string(sg_json_get(st, "acceptedAt"), NULL));
-    if (accepted > 0)
-        sg_series_observe(p->r->m.latency, now_epoch > accepted ? now_epoch - accepted : 0);
-    sg_log_debug("trigger decided", "namespace", SG_LOG_STR, p->ns, "name", SG_LOG_STR, p->name, "decision", SG_LOG_STR,
-                 d->decision, "reason", SG_LOG_STR, d->reason, NULL);
+    return p->accepted > 0 ? p->accepted : parse_time(sg_json_string(sg_json_get(st, "acceptedAt"), NULL));
 }
 
-/* Writes the status for `d`, failures described in `err`. With `no_wait` the write is queued (ordered before this
- * pass's later writes). */
-static int write_status_err(pass_t *p, const sg_reconcile__decision_t *d, int no_wait, sg_error_t *err)
+/* Makes the final write of a worker's pass asynchronous: its completion records decision `d` and finishes the job.
+ * A pass without a job awaits the write instead. */
+static void defer_to(pass_t *p, const sg_reconcile__decision_t *d, const sg_json_t *st, sg_store_write_opts_t *o)
+{
+    if (p->job == NULL)
+        return;
+    snprintf(p->job->decision, sizeof(p->job->decision), "%s", d->decision);
+    snprintf(p->job->reason, sizeof(p->job->reason), "%s", d->reason);
+    p->job->decided_from = accepted_at(p, st);
+    o->done = sg_reconcile__written;
+    o->done_ctx = p->job;
+}
+
+/* After the final write of decision `d` with status `st` returned `rc`: SG_OK once queued (the job is then the
+ * completion's) or written and recorded, else `rc`. */
+static int written(pass_t *p, const sg_reconcile__decision_t *d, const sg_json_t *st, const sg_store_write_opts_t *o,
+                   int rc)
+{
+    if (rc != SG_OK)
+        return rc;
+    if (o->done != NULL) {
+        p->deferred = 1;
+        return SG_OK;
+    }
+    p->status = st;
+    sg_reconcile__record(p->r, p->ns, p->name, d->decision, d->reason, accepted_at(p, st));
+    return SG_OK;
+}
+
+/* Writes the status for `d`, failures described in `err`. `queued`: a Pending note, queued and not awaited (ordered
+ * before this pass's later writes); otherwise the pass's final decision. */
+static int write_status_err(pass_t *p, const sg_reconcile__decision_t *d, int queued, sg_error_t *err)
 {
     char now[32];
     double now_epoch;
@@ -94,25 +118,23 @@ static int write_status_err(pass_t *p, const sg_reconcile__decision_t *d, int no
         p->accepted = now_epoch;
     sg_store_write_opts_t o = SG_STORE_WRITE_OPTS_INIT;
     o.origin = p->r;
-    o.no_wait = no_wait;
+    o.no_wait = queued;
+    if (!queued)
+        defer_to(p, d, st, &o);
     int rc = sg_store_update_status(p->r->opts.store, NULL, SG_KIND_STORYTRIGGER, p->ns, p->name, st, &o, err);
     if (rc == SG_ENOTFOUND)
         return SG_OK; /* deleted meanwhile: nothing left to decide */
-    if (rc != SG_OK)
+    if (queued) {
+        if (rc == SG_OK)
+            p->status = st;
         return rc;
-    p->status = st;
-    record(p, d, st, now_epoch);
-    return SG_OK;
-}
-
-static int write_status_opt(pass_t *p, const sg_reconcile__decision_t *d, int no_wait)
-{
-    return write_status_err(p, d, no_wait, p->err);
+    }
+    return written(p, d, st, &o, rc);
 }
 
 static int write_status(pass_t *p, const sg_reconcile__decision_t *d)
 {
-    return write_status_opt(p, d, 0);
+    return write_status_err(p, d, 0, p->err);
 }
 
 static int reject(pass_t *p, const char *reason, const char *message)
@@ -332,8 +354,8 @@ static void note_retry(pass_t *p, const char *why)
                                   NULL,
                                   NULL,
                                   NULL};
-    if (d.message != NULL)
-        write_status_err(p, &d, 0, &ignored);
+    if (d.message != NULL) /* a worker does not wait for it; a synchronous pass leaves it visible when it returns */
+        write_status_err(p, &d, p->job != NULL, &ignored);
 }
 
 static int is_decided(const char *d)
@@ -387,14 +409,10 @@ static int decide(pass_t *p)
 
     /* §8.5: Pending with acceptedAt as soon as the trigger is first seen */
     if (!r->opts.no_pending && (decision == NULL || *decision == '\0')) {
-        sg_reconcile__decision_t d = {SG_RECONCILE_REASON_PENDING,
-                                      SG_RECONCILE_REASON_PENDING,
-                                      SG_RECONCILE__PENDING_MESSAGE,
-                                      NULL,
-                                      NULL,
-                                      NULL};
+        sg_reconcile__decision_t d = {
+            SG_RECONCILE_REASON_PENDING, SG_RECONCILE_REASON_PENDING, SG_RECONCILE__PENDING_MESSAGE, NULL, NULL, NULL};
         /* queued, not awaited: the store applies it before this pass's decision, in the same or an earlier commit */
-        int rc = write_status_opt(p, &d, 1);
+        int rc = write_status_err(p, &d, 1, p->err);
         if (rc != SG_OK)
             return rc;
     }
@@ -567,12 +585,12 @@ validated:
             {SG_STORE_OP_UPDATE_STATUS, SG_KIND_STORYTRIGGER, p->ns, p->name, st, NULL, 0, NULL},
         };
         size_t failed = 0;
-        rc = sg_store_apply(store, ops, 2, &o, &failed, &cerr);
+        sg_store_write_opts_t go = o;
+        defer_to(p, &d, st, &go);
+        rc = sg_store_apply(store, ops, 2, &go, &failed, &cerr);
         if (rc == SG_OK) {
             sg_buf_dispose(&rbuf);
-            p->status = st;
-            record(p, &d, st, now_epoch);
-            return SG_OK;
+            return written(p, &d, st, &go, rc);
         }
         if (rc != SG_EUNSUPPORTED) {
             sg_buf_dispose(&rbuf);
@@ -616,8 +634,8 @@ create_failed:
     return sg_error_set(p->err, rc, "%s", cerr.message);
 }
 
-int sg_reconcile__decide(sg_reconciler_t *r, const char *ns, const char *name, double accepted, int *gone,
-                         sg_error_t *err)
+int sg_reconcile__decide(sg_reconciler_t *r, const char *ns, const char *name, double accepted,
+                         sg_reconcile__job_t *job, int *gone, sg_error_t *err)
 {
     sg_arena_t arena;
     sg_arena_init(&arena, 0);
@@ -631,7 +649,7 @@ int sg_reconcile__decide(sg_reconciler_t *r, const char *ns, const char *name, d
     }
     if (rc != SG_OK)
         goto done;
-    pass_t p = {.r = r, .ns = ns, .name = name, .a = &arena, .err = err};
+    pass_t p = {.r = r, .ns = ns, .name = name, .a = &arena, .job = job, .err = err};
     sg_json_t *obj = NULL;
     sg_json_parse_opts_t po = SG_JSON_PARSE_OPTS_INIT;
     char *copy = sg_arena_strndup(&arena, tb.base, tb.len);
@@ -647,7 +665,9 @@ int sg_reconcile__decide(sg_reconciler_t *r, const char *ns, const char *name, d
     if (stored > 0 && accepted >= stored && accepted < stored + 1)
         p.accepted = accepted;
     rc = decide(&p);
-    if (rc != SG_OK)
+    if (p.deferred)
+        rc = SG_RECONCILE__DEFERRED; /* the job, ns and name are the completion's now */
+    else if (rc != SG_OK)
         note_retry(&p, err != NULL && err->message[0] ? err->message : sg_error_name(rc));
 done:
     sg_buf_dispose(&tb);

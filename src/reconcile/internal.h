@@ -100,6 +100,9 @@ struct st_sg_reconciler_t {
     char *storage_prefix;
     sg_offload_cfg_t offload;
     sg_rq_t *queue;
+    pthread_mutex_t jobs_mu; /* jobs alive (a worker's, or awaiting their decision write), at most max_jobs */
+    pthread_cond_t jobs_cond;
+    size_t jobs, max_jobs;
     pthread_t *threads;
     size_t nthreads;
     int started, stopped, subscribed;
@@ -113,18 +116,49 @@ struct st_sg_reconciler_t {
     } m;
 };
 
+/* --- one key's pass, from a worker to its durable decision (job.c) --- */
+
+/* A worker's pass over one key. When the pass ends in an asynchronous decision write, the job belongs to that
+ * write's completion (sg_reconcile__written), which finishes the key; otherwise the worker finishes it. */
+typedef struct st_sg_reconcile__job_t {
+    sg_reconciler_t *r;
+    char *key;             /* "ns/name", owned */
+    const char *ns, *name; /* split copies, in the same allocation as key */
+    double accepted;       /* acceptance time from the queue (0 = unknown) */
+    double t0;             /* monotonic start of the pass */
+    char decision[16];     /* the decision being written, for metrics */
+    char reason[48];
+    double decided_from; /* acceptance time the decision latency is measured from (0 = unknown) */
+} sg_reconcile__job_t;
+
+/** A job for `key` (taken over: freed with the job). NULL when out of memory (key is then freed). */
+sg_reconcile__job_t *sg_reconcile__job_new(sg_reconciler_t *r, char *key, double accepted);
+/** Ends the job's pass with `rc` (SG_OK, SG_RECONCILE__AGAIN or an error to retry with backoff): metrics, the
+ * queue's bookkeeping for its key, and the job freed. `gone` says the trigger was not in the store. */
+void sg_reconcile__job_finish(sg_reconcile__job_t *job, int rc, int gone, const sg_error_t *err);
+/** Completion of a job's decision write (a sg_store_done_cb): records the decision and finishes the job. */
+void sg_reconcile__written(void *ctx, int rc, const sg_error_t *err, const char *json, size_t len);
+/** Metrics and debug log of a decision written for ns/name; `accepted` 0 when unknown. */
+void sg_reconcile__record(sg_reconciler_t *r, const char *ns, const char *name, const char *decision,
+                          const char *reason, double accepted);
+
 /** Remembers that trigger `key` was rejected because Story `story_key` ("ns/name") is missing. */
 void sg_reconcile__nf_add(sg_reconciler_t *r, const char *story_key, const char *key);
 /** Enqueues and forgets every trigger waiting for Story `story_key`. */
 void sg_reconcile__nf_fire(sg_reconciler_t *r, const char *story_key);
 
-/* Result of one pass. */
-typedef enum { SG_RECONCILE__DONE = 0, SG_RECONCILE__RETRY = 1 } sg_reconcile__result_t;
+/* Outcomes of a pass besides SG_OK and errors. */
+enum {
+    SG_RECONCILE__DEFERRED = 1, /* the decision write is queued; its completion finishes the job */
+    SG_RECONCILE__AGAIN = 2,    /* run the pass again now (what it read changed under it) */
+};
 
-/** One pass of §4.2 for trigger ns/name. Returns SG_OK (decided/skipped/gone) or a negative code to retry. `*gone`
- * (may be NULL) is set to 1 when the trigger was not in the store. */
-int sg_reconcile__decide(sg_reconciler_t *r, const char *ns, const char *name, double accepted, int *gone,
-                         sg_error_t *err);
+/** One pass of §4.2 for trigger ns/name. Returns SG_OK (decided/skipped/gone), a negative code to retry, or, with a
+ * `job`, SG_RECONCILE__DEFERRED: the decision write was queued and the job (with ns/name, which may point into it)
+ * must not be touched again. Without a job every write is awaited. `*gone` (may be NULL) is set to 1 when the
+ * trigger was not in the store. */
+int sg_reconcile__decide(sg_reconciler_t *r, const char *ns, const char *name, double accepted,
+                         sg_reconcile__job_t *job, int *gone, sg_error_t *err);
 
 /** Current time as RFC 3339 UTC seconds, and as seconds since the epoch. */
 void sg_reconcile__now(char out[32], double *epoch);

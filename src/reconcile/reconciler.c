@@ -1,13 +1,16 @@
 /* The reconciler object: worker threads over the work queue, the store subscription that feeds it, the startup
  * resync of undecided triggers, and the index of triggers waiting for a missing Story.
  *
- * DESIGN. Durable writes wait for an fsync, so a single thread deciding one trigger at a time would be bound by
- * disk latency. N workers (default 64) each run the whole procedure for one key; the store group-commits their
- * writes, so N decisions share each fsync. The queue guarantees a key is never decided by two workers at once, which
- * is what makes the procedure safe without further locking (the reconciler is the only writer of trigger status and
- * StoryRuns). Keys arrive from admission's accept hint, from the store subscription (every StoryTrigger change not
- * made by the reconciler itself, and Stories appearing for triggers rejected StoryNotFound), and from the resync
- * that lists all triggers at start (and again after a queue overflow dropped keys). */
+ * DESIGN. Durable writes wait for an fsync, so a worker that waited for its decision would be bound by disk latency.
+ * Where the store can (the embedded one), a worker queues its pass's final write and takes the next key: the write's
+ * completion finishes the key (job.c), the store group-commits everything queued into one fsync, and a few workers
+ * (two per CPU) keep the CPUs busy. Where every write is a round trip (the Kubernetes API), N workers (default 64)
+ * wait side by side instead. The queue guarantees a key is never decided by two passes at once (it stays taken until
+ * its write completes), which is what makes the procedure safe without further locking (the reconciler is the only
+ * writer of trigger status and StoryRuns). Keys arrive from admission's accept hint, from the store subscription
+ * (every StoryTrigger change not made by the reconciler itself, and Stories appearing for triggers rejected
+ * StoryNotFound), and from the resync that lists all triggers at start (and again after a queue overflow dropped
+ * keys). */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -15,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <storygate/log.h>
 
@@ -204,8 +208,12 @@ int sg_reconciler_new(sg_reconciler_t **out, const sg_reconciler_opts_t *opts, s
     if (r == NULL)
         return sg_error_set(err, SG_ENOMEM, "out of memory");
     r->opts = *opts;
-    if (r->opts.workers == 0)
-        r->opts.workers = 64;
+    if (r->opts.workers == 0) {
+        /* CPU-bound when decisions are not awaited: more workers than CPUs only add context switches */
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        r->opts.workers =
+            sg_store_async_writes(opts->store) ? (size_t)(cpus > 1 ? (cpus < 32 ? cpus : 32) : 1) * 2 : 64;
+    }
     if (r->opts.queue_max == 0)
         r->opts.queue_max = 1000000;
     if (r->opts.backoff_base <= 0)
@@ -213,6 +221,9 @@ int sg_reconciler_new(sg_reconciler_t **out, const sg_reconciler_opts_t *opts, s
     if (r->opts.backoff_max <= 0)
         r->opts.backoff_max = 60;
     pthread_mutex_init(&r->nf_mu, NULL);
+    pthread_mutex_init(&r->jobs_mu, NULL);
+    pthread_cond_init(&r->jobs_cond, NULL);
+    r->max_jobs = r->opts.workers + 4096;
     r->storage_prefix =
         strdup(opts->storage_input_prefix && *opts->storage_input_prefix ? opts->storage_input_prefix : "inputs");
     r->nf = calloc(1, sizeof(*r->nf));
@@ -274,8 +285,8 @@ sg_json_t *sg_reconciler_pending_status(const sg_reconciler_t *r, sg_arena_t *ar
         return NULL;
     char now[32];
     sg_reconcile__now(now, accepted);
-    sg_reconcile__decision_t d = {SG_RECONCILE_REASON_PENDING, SG_RECONCILE_REASON_PENDING, SG_RECONCILE__PENDING_MESSAGE,
-                                  NULL, NULL, NULL};
+    sg_reconcile__decision_t d = {
+        SG_RECONCILE_REASON_PENDING, SG_RECONCILE_REASON_PENDING, SG_RECONCILE__PENDING_MESSAGE, NULL, NULL, NULL};
     return sg_reconcile__status(arena, NULL, generation, &d, now);
 }
 
@@ -369,55 +380,30 @@ static int resync(sg_reconciler_t *r, sg_error_t *err)
 
 /* --- workers --- */
 
-static double mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void *worker(void *arg)
 {
     sg_reconciler_t *r = arg;
     char *key;
     double accepted = 0;
     while ((key = sg_rq__get_accepted(r->queue, &accepted)) != NULL) {
-        char *slash = strchr(key, '/');
-        if (slash == NULL) {
+        if (strchr(key, '/') == NULL || (r->opts.may_work != NULL && !r->opts.may_work(r->opts.may_work_ctx))) {
+            /* not a trigger key; or not ours to decide any more: the next leader's resync covers it */
             sg_rq__done(r->queue, key);
             free(key);
             continue;
         }
-        if (r->opts.may_work != NULL && !r->opts.may_work(r->opts.may_work_ctx)) {
-            sg_rq__done(r->queue, key); /* not ours to decide any more: the next leader's resync covers it */
-            free(key);
+        sg_reconcile__job_t *job = sg_reconcile__job_new(r, key, accepted);
+        if (job == NULL) {
+            sg_log_error("reconcile: out of memory; the next resync retries", NULL);
             continue;
         }
-        *slash = '\0';
         sg_series_inc(r->m.active);
-        double t0 = mono();
         sg_error_t err = SG_ERROR_INIT;
         int gone = 0;
-        int rc = sg_reconcile__decide(r, key, slash + 1, accepted, &gone, &err);
-        sg_series_observe(r->m.time, mono() - t0);
+        int rc = sg_reconcile__decide(r, job->ns, job->name, accepted, job, &gone, &err);
         sg_series_dec(r->m.active);
-        *slash = '/';
-        if (rc == SG_OK && gone && r->opts.notfound_retries > 0 &&
-            sg_rq__add_backoff_upto(r->queue, key, r->opts.notfound_retries) == SG_OK) {
-            /* not stored yet (a hint ahead of the apiserver's write): look again after a backoff step */
-            sg_series_inc(r->m.requeue_after);
-        } else if (rc == SG_OK) {
-            sg_rq__forget(r->queue, key);
-            sg_series_inc(r->m.success);
-        } else {
-            sg_series_inc(r->m.error);
-            sg_series_inc(r->m.errors);
-            sg_log_warn("reconcile failed; retrying with backoff", "trigger", SG_LOG_STR, key, "error", SG_LOG_ERR,
-                        &err, NULL);
-            sg_rq__add_backoff(r->queue, key);
-        }
-        sg_rq__done(r->queue, key);
-        free(key);
+        if (rc != SG_RECONCILE__DEFERRED)
+            sg_reconcile__job_finish(job, rc, gone, &err);
         if (sg_rq__take_overflow(r->queue)) {
             sg_error_t rerr = SG_ERROR_INIT;
             if (resync(r, &rerr) != SG_OK)
@@ -461,6 +447,11 @@ void sg_reconciler_stop(sg_reconciler_t *r)
     for (size_t i = 0; i < r->nthreads; i++)
         pthread_join(r->threads[i], NULL);
     r->nthreads = 0;
+    /* decisions still being written complete from the store's thread: wait for them, they finish their keys */
+    pthread_mutex_lock(&r->jobs_mu);
+    while (r->jobs > 0)
+        pthread_cond_wait(&r->jobs_cond, &r->jobs_mu);
+    pthread_mutex_unlock(&r->jobs_mu);
 }
 
 void sg_reconciler_free(sg_reconciler_t *r)
@@ -473,6 +464,8 @@ void sg_reconciler_free(sg_reconciler_t *r)
     sg_rq__free(r->queue);
     nf_free(r->nf);
     pthread_mutex_destroy(&r->nf_mu);
+    pthread_mutex_destroy(&r->jobs_mu);
+    pthread_cond_destroy(&r->jobs_cond);
     free(r->storage_path);
     free(r->storage_prefix);
     free(r);
@@ -480,7 +473,7 @@ void sg_reconciler_free(sg_reconciler_t *r)
 
 int sg_reconciler_reconcile(sg_reconciler_t *r, const char *ns, const char *name, sg_error_t *err)
 {
-    return sg_reconcile__decide(r, ns, name, 0, NULL, err);
+    return sg_reconcile__decide(r, ns, name, 0, NULL, NULL, err);
 }
 
 int sg_reconciler_wait_idle(sg_reconciler_t *r, int horizon_ms, int timeout_ms)

@@ -410,7 +410,7 @@ static void lmdb_close(sg_store_t *store)
 static const sg_store_ops_t lmdb_ops = {
     .get = lmdb_get,
     .create = sg_lmdb__create,
-    .async_create = 1,
+    .async_writes = 1,
     .update = sg_lmdb__update,
     .update_status = sg_lmdb__update_status,
     .remove = sg_lmdb__remove,

@@ -54,13 +54,10 @@ int sg_lmdb__submit(sg_lmdb__store_t *s, sg_lmdb__req_t *r, sg_error_t *err)
     return r->rc;
 }
 
-/* Queues a heap copy of `r` (its record copied too) that the writer frees; returns without waiting. */
-static int submit_owned(sg_lmdb__store_t *s, const sg_lmdb__req_t *r, sg_error_t *err)
+/* Makes `h` (a copy of a caller's request) self-contained: its record is copied and ns/name point into its own key
+ * (kind byte, ns, NUL, name), so it can outlive the caller. */
+static int own_parts(sg_lmdb__req_t *h, sg_error_t *err)
 {
-    sg_lmdb__req_t *h = malloc(sizeof(*h));
-    if (h == NULL)
-        return sg_error_set(err, SG_ENOMEM, "out of memory");
-    *h = *r;
     h->owned = 1;
     h->next = NULL;
     h->rc = SG_OK;
@@ -68,20 +65,53 @@ static int submit_owned(sg_lmdb__store_t *s, const sg_lmdb__req_t *r, sg_error_t
     sg_error_clear(&h->own_err);
     sg_buf_init(&h->result);
     sg_buf_init(&h->own_rec);
-    if (r->rec != NULL && sg_buf_append(&h->own_rec, r->rec, r->rec_len) != SG_OK) {
-        free(h);
+    if (h->rec != NULL && sg_buf_append(&h->own_rec, h->rec, h->rec_len) != SG_OK)
         return sg_error_set(err, SG_ENOMEM, "out of memory");
-    }
-    h->rec = r->rec != NULL ? h->own_rec.base : NULL;
-    /* ns/name must outlive the caller too: keep them in the key copy (kind byte, ns, NUL, name) */
+    h->rec = h->rec != NULL ? h->own_rec.base : NULL;
     h->ns = h->key + 1;
     h->name = h->key + 2 + strlen(h->key + 1);
     h->key[h->key_len] = '\0';
+    return SG_OK;
+}
+
+static void free_owned(sg_lmdb__req_t *h)
+{
+    for (size_t i = 0; i < h->nsubs; i++) {
+        sg_buf_dispose(&h->subs[i].result);
+        sg_buf_dispose(&h->subs[i].own_rec);
+    }
+    sg_buf_dispose(&h->result);
+    sg_buf_dispose(&h->own_rec);
+    free(h);
+}
+
+/* Queues a heap copy of `r` (with its sub-requests and their records) that the writer frees; returns without
+ * waiting. */
+static int submit_owned(sg_lmdb__store_t *s, const sg_lmdb__req_t *r, sg_error_t *err)
+{
+    sg_lmdb__req_t *h = calloc(1 + r->nsubs, sizeof(*h));
+    if (h == NULL)
+        return sg_error_set(err, SG_ENOMEM, "out of memory");
+    *h = *r;
+    int rc = own_parts(h, err);
+    if (r->nsubs > 0)
+        h->subs = h + 1;
+    for (size_t i = 0; i < r->nsubs; i++) {
+        h->subs[i] = r->subs[i];
+        if (rc == SG_OK)
+            rc = own_parts(&h->subs[i], err);
+        else
+            sg_buf_init(&h->subs[i].own_rec);
+        sg_buf_init(&h->subs[i].result);
+    }
+    if (rc != SG_OK) {
+        free_owned(h);
+        return rc;
+    }
     pthread_mutex_lock(&s->mu);
     if (s->stopping) {
         pthread_mutex_unlock(&s->mu);
-        sg_buf_dispose(&h->own_rec);
-        free(h);
+        free_owned(h);
         return sg_error_set(err, SG_EUNAVAILABLE, "store is closed");
     }
     enqueue_locked(s, h);
@@ -362,15 +392,14 @@ static void process(sg_lmdb__store_t *s, sg_lmdb__req_t **reqs, size_t n, sg_lmd
     for (size_t i = 0; i < k; i++) {
         sg_lmdb__req_t *r = owned[i];
         if (r->done_cb != NULL) {
-            int ok = r->rc == SG_OK;
+            /* a group has no single stored object */
+            int ok = r->rc == SG_OK && r->op != SG_LMDB__MULTI;
             r->done_cb(r->done_ctx, r->rc, &r->own_err, ok ? r->result.base + SG_STORE__HDR_SIZE : "",
                        ok ? r->result.len - SG_STORE__HDR_SIZE : 0);
         } else if (r->rc != SG_OK && r->rc != SG_ENOTFOUND)
             sg_log_warn("queued store write failed", "namespace", SG_LOG_STR, r->ns, "name", SG_LOG_STR, r->name,
                         "error", SG_LOG_ERR, &r->own_err, NULL);
-        sg_buf_dispose(&r->result);
-        sg_buf_dispose(&r->own_rec);
-        free(r);
+        free_owned(r);
     }
 }
 
@@ -573,6 +602,12 @@ int sg_lmdb__apply(sg_store_t *store, sg_store_op_t *ops, size_t n, const sg_sto
     }
     sg_lmdb__req_t r = {.op = SG_LMDB__MULTI, .subs = subs, .nsubs = n, .origin = opts ? opts->origin : NULL};
     set_key(&r, ops[0].kind, subs[0].ns, subs[0].name);
+    if (opts != NULL && opts->done != NULL) {
+        r.done_cb = opts->done;
+        r.done_ctx = opts->done_ctx;
+        rc = submit_owned(lm(store), &r, err);
+        goto done;
+    }
     rc = sg_lmdb__submit(lm(store), &r, err);
     if (rc != SG_OK && failed != NULL)
         *failed = r.failed;
@@ -662,7 +697,9 @@ int sg_lmdb__update_status(sg_store_t *store, sg_buf_t *out, sg_store_kind_t kin
     int rc = prep_status(&r, &st, kind, ns, name, status, opts ? opts->expected_rv : 0, err);
     if (rc == SG_OK) {
         r.origin = opts ? opts->origin : NULL;
-        if (opts != NULL && opts->no_wait) {
+        if (opts != NULL && (opts->no_wait || opts->done != NULL)) {
+            r.done_cb = opts->done;
+            r.done_ctx = opts->done_ctx;
             rc = submit_owned(lm(store), &r, err);
         } else {
             sg_lmdb__submit(lm(store), &r, err);

@@ -200,26 +200,27 @@ int sg_store_create(sg_store_t *s, sg_buf_t *out, sg_store_kind_t kind, const ch
     return rc;
 }
 
-/* A backend without asynchronous creates completes them here, on the caller's thread. */
-static int create_then_done(sg_store_t *s, sg_store_kind_t kind, const char *ns, const sg_json_t *obj,
-                            const sg_store_write_opts_t *opts)
+/* A backend without asynchronous writes completes them on the caller's thread: a failure is returned (nothing was
+ * written), a success goes to the completion. */
+static int sync_done(const sg_store_write_opts_t *opts, int rc, sg_buf_t *res)
 {
-    sg_store_write_opts_t sync = *opts;
-    sync.done = NULL;
-    sg_buf_t out = SG_BUF_INIT;
-    sg_error_t err = SG_ERROR_INIT;
-    int rc = s->ops->create(s, &out, kind, ns, obj, &sync, &err);
-    opts->done(opts->done_ctx, rc, &err, out.base != NULL ? out.base : "", out.len);
-    sg_buf_dispose(&out);
-    return SG_OK;
+    if (rc == SG_OK) {
+        sg_error_t none = SG_ERROR_INIT;
+        opts->done(opts->done_ctx, rc, &none, res->base != NULL ? res->base : "", res->len);
+    }
+    sg_buf_dispose(res);
+    return rc;
 }
 
 int sg_store_create_json(sg_store_t *s, sg_buf_t *out, sg_store_kind_t kind, const char *ns, const sg_json_t *obj,
                          const sg_store_write_opts_t *opts, sg_error_t *err)
 {
-    if (opts != NULL && opts->done != NULL && !s->ops->async_create)
-        return create_then_done(s, kind, ns, obj, opts);
-    return s->ops->create(s, out, kind, ns, obj, opts, err);
+    if (opts == NULL || opts->done == NULL || s->ops->async_writes)
+        return s->ops->create(s, out, kind, ns, obj, opts, err);
+    sg_store_write_opts_t sync = *opts;
+    sync.done = NULL;
+    sg_buf_t res = SG_BUF_INIT;
+    return sync_done(opts, s->ops->create(s, &res, kind, ns, obj, &sync, err), &res);
 }
 
 int sg_store_update_json(sg_store_t *s, sg_buf_t *out, sg_store_kind_t kind, const char *ns, const sg_json_t *obj,
@@ -231,7 +232,12 @@ int sg_store_update_json(sg_store_t *s, sg_buf_t *out, sg_store_kind_t kind, con
 int sg_store_update_status(sg_store_t *s, sg_buf_t *out, sg_store_kind_t kind, const char *ns, const char *name,
                            const sg_json_t *status, const sg_store_write_opts_t *opts, sg_error_t *err)
 {
-    return s->ops->update_status(s, out, kind, ns, name, status, opts, err);
+    if (opts == NULL || opts->done == NULL || s->ops->async_writes)
+        return s->ops->update_status(s, out, kind, ns, name, status, opts, err);
+    sg_store_write_opts_t sync = *opts;
+    sync.done = NULL;
+    sg_buf_t res = SG_BUF_INIT;
+    return sync_done(opts, s->ops->update_status(s, &res, kind, ns, name, status, &sync, err), &res);
 }
 
 int sg_store_delete(sg_store_t *s, sg_buf_t *out, sg_store_kind_t kind, const char *ns, const char *name,
@@ -251,12 +257,22 @@ int sg_store_apply(sg_store_t *s, sg_store_op_t *ops, size_t n, const sg_store_w
 {
     if (s->ops->apply == NULL)
         return sg_error_set(err, SG_EUNSUPPORTED, "this store cannot apply writes atomically");
-    return s->ops->apply(s, ops, n, opts, failed, err);
+    if (opts == NULL || opts->done == NULL || s->ops->async_writes)
+        return s->ops->apply(s, ops, n, opts, failed, err);
+    sg_store_write_opts_t sync = *opts;
+    sync.done = NULL;
+    sg_buf_t res = SG_BUF_INIT;
+    return sync_done(opts, s->ops->apply(s, ops, n, &sync, failed, err), &res);
 }
 
 int sg_store_new_uid(char out[37])
 {
     return sg_store__uuid(out);
+}
+
+int sg_store_async_writes(const sg_store_t *s)
+{
+    return s->ops->async_writes;
 }
 
 uint64_t sg_store_resource_version(sg_store_t *s)

@@ -1,6 +1,8 @@
 /* The shared UTF-8 sequence check: what RFC 3629 allows, and every way a sequence is refused. */
 #include <criterion/criterion.h>
+#include <string.h>
 
+#include <storygate/error.h>
 #include <storygate/utf8.h>
 
 static size_t seq(const char *s, size_t n)
@@ -40,4 +42,28 @@ Test(base_utf8, stray_and_cut_sequences_are_refused)
     cr_assert_eq(seq("\xe2\x28\xac", 3), 0);
     cr_assert_eq(seq("\xf0\x9f\x98\x28", 4), 0);
     cr_assert_eq(seq("\xc3\x00", 2), 0);
+}
+
+/* Error messages go into JSON bodies: a "%.*s" that cuts a multi-byte sequence, or raw bytes, must not make them
+ * invalid UTF-8. */
+Test(base_utf8, error_messages_are_repaired_to_valid_utf8)
+{
+    sg_error_t e = SG_ERROR_INIT;
+    const char *value = "ab\xE1\x80\x94"; /* "ab" + U+1014 */
+    sg_error_set(&e, SG_EINVALID, "got \"%.*s\"", 4, value);
+    cr_assert_str_eq(e.message, "got \"ab\xEF\xBF\xBD\xEF\xBF\xBD\"");
+    sg_error_set(&e, SG_EINVALID, "x\xFFy \xE1\x80\x94");
+    cr_assert_str_eq(e.message, "x\xEF\xBF\xBDy \xE1\x80\x94", "valid sequences are kept");
+    sg_error_wrap(&e, "outer \xC3");
+    cr_assert_str_eq(e.message, "outer \xEF\xBF\xBD: x\xEF\xBF\xBDy \xE1\x80\x94");
+    /* a message filling the buffer with replacements stays within it, cut on a sequence boundary */
+    char raw[SG_ERROR_MSG_MAX];
+    memset(raw, 0xFF, sizeof(raw) - 1);
+    raw[sizeof(raw) - 1] = '\0';
+    sg_error_set(&e, SG_EINVALID, "%s", raw);
+    size_t n = strlen(e.message);
+    cr_assert_lt(n, sizeof(e.message));
+    cr_assert_eq(n % 3, 0);
+    for (size_t i = 0; i < n; i += 3)
+        cr_assert_eq(seq(e.message + i, n - i), 3, "at %zu", i);
 }

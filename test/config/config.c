@@ -125,7 +125,8 @@ Test(config_load, shipped_dev_config_is_valid)
 Test(config_load, deploy_config_is_valid)
 {
     sg_error_t err = SG_ERROR_INIT;
-    cr_assert_eq(sg_config_load_file(&cfg, SG_SOURCE_DIR "/deploy/base/manager/config.yaml", &err), 0, "%s", err.message);
+    cr_assert_eq(sg_config_load_file(&cfg, SG_SOURCE_DIR "/deploy/base/manager/config.yaml", &err), 0, "%s",
+                 err.message);
     cr_assert_str_eq(cfg.listen, "0.0.0.0:9443");
 }
 

@@ -1,5 +1,5 @@
-/* Asynchronous creates (sg_store_write_opts_t.done): one completion per queued write, after it is durable, with the
- * stored object or the error; errors found before queueing are returned and never completed. */
+/* Asynchronous writes (sg_store_write_opts_t.done), creates and atomic groups: one completion per queued write, after
+ * it is durable, with the stored object or the error; errors found before queueing are returned, never completed. */
 #include <criterion/criterion.h>
 #include <pthread.h>
 
@@ -143,4 +143,85 @@ Test(store_async, every_queued_create_completes_once_before_close_returns)
     cr_assert_eq(sg_store_list(st, &l, SG_KIND_STORY, "default", NULL, &err), SG_OK);
     cr_assert_eq(l.len, N);
     sg_store_list_dispose(&l);
+}
+
+/* Atomic groups with a completion (the reconciler's decisions): the group commits as one, the completion has no
+ * object, and a failing member undoes the group and completes with its error. */
+static int apply_async(sg_store_op_t *ops, size_t n, completion_t *c, sg_error_t *err)
+{
+    sg_store_write_opts_t o = SG_STORE_WRITE_OPTS_INIT;
+    o.done = on_done;
+    o.done_ctx = c;
+    return sg_store_apply(st, ops, n, &o, NULL, err);
+}
+
+Test(store_async, a_group_completes_once_committed)
+{
+    sg_arena_t a;
+    sg_arena_init(&a, 0);
+    const char *t = "{\"metadata\":{\"name\":\"t\"}}";
+    sg_error_t err = SG_ERROR_INIT;
+    cr_assert_eq(sg_store_create(st, NULL, SG_KIND_STORYTRIGGER, "default", t, strlen(t), NULL, &err), SG_OK);
+    sg_store_op_t ops[2] = {
+        {SG_STORE_OP_CREATE, SG_KIND_STORYRUN, "default", NULL, parse(&a, "{\"metadata\":{\"name\":\"r\"}}"), NULL, 0,
+         NULL},
+        {SG_STORE_OP_UPDATE_STATUS, SG_KIND_STORYTRIGGER, "default", "t", parse(&a, "{\"decision\":\"Created\"}"), NULL,
+         0, NULL},
+    };
+    completion_t c;
+    init(&c);
+    cr_assert_eq(apply_async(ops, 2, &c, &err), SG_OK, "%s", err.message);
+    wait_done(&c);
+    cr_assert_eq(c.rc, SG_OK, "%s", c.message);
+    cr_assert_str_empty(c.json);
+    sg_buf_t out = SG_BUF_INIT;
+    cr_assert_eq(sg_store_get(st, &out, NULL, SG_KIND_STORYTRIGGER, "default", "t", &err), SG_OK);
+    cr_assert(sg_json_string_eq(sg_json_path(parse(&a, sg_arena_strndup(&a, out.base, out.len)), "status.decision"),
+                                "Created"));
+    cr_assert_eq(sg_store_get(st, NULL, NULL, SG_KIND_STORYRUN, "default", "r", &err), SG_OK);
+
+    /* the same group again: the StoryRun exists, so nothing of it is applied */
+    uint64_t before = sg_store_resource_version(st);
+    ops[1].obj = parse(&a, "{\"decision\":\"Rejected\"}");
+    completion_t d;
+    init(&d);
+    cr_assert_eq(apply_async(ops, 2, &d, &err), SG_OK, "%s", err.message);
+    wait_done(&d);
+    cr_assert_eq(d.rc, SG_ECONFLICT, "rc=%d %s", d.rc, d.message);
+    cr_assert(strstr(d.message, "already exists") != NULL, "%s", d.message);
+    cr_assert_eq(sg_store_resource_version(st), before);
+    cr_assert_eq(sg_store_get(st, &out, NULL, SG_KIND_STORYTRIGGER, "default", "t", &err), SG_OK);
+    cr_assert(sg_json_string_eq(sg_json_path(parse(&a, sg_arena_strndup(&a, out.base, out.len)), "status.decision"),
+                                "Created"));
+
+    /* a group for a trigger that does not exist completes with not-found */
+    ops[0].obj = parse(&a, "{\"metadata\":{\"name\":\"r2\"}}");
+    ops[1].name = "missing";
+    completion_t e;
+    init(&e);
+    cr_assert_eq(apply_async(ops, 2, &e, &err), SG_OK, "%s", err.message);
+    wait_done(&e);
+    cr_assert_eq(e.rc, SG_ENOTFOUND, "rc=%d %s", e.rc, e.message);
+    cr_assert_eq(sg_store_get(st, NULL, NULL, SG_KIND_STORYRUN, "default", "r2", &err), SG_ENOTFOUND);
+    sg_buf_dispose(&out);
+    sg_arena_dispose(&a);
+}
+
+Test(store_async, a_group_refused_before_queueing_has_no_completion)
+{
+    sg_arena_t a;
+    sg_arena_init(&a, 0);
+    sg_store_op_t ops[1] = {
+        {SG_STORE_OP_CREATE, SG_KIND_STORYRUN, "default", NULL, parse(&a, "{\"metadata\":{}}"), NULL, 0, NULL},
+    };
+    completion_t c;
+    init(&c);
+    sg_error_t err = SG_ERROR_INIT;
+    cr_assert_eq(apply_async(ops, 1, &c, &err), SG_EINVALID);
+    completion_t d;
+    init(&d);
+    cr_assert_eq(create_async(st, "{\"metadata\":{\"name\":\"after\"}}", &d, &err), SG_OK);
+    wait_done(&d);
+    cr_assert_eq(c.calls, 0);
+    sg_arena_dispose(&a);
 }
