@@ -26,6 +26,25 @@ static void usage(FILE *f)
             "checker prints them: int, list(string), map(string, dyn), optional_type(int), {a: int, *} (object).\n");
 }
 
+/* Compiles EXPR, or prints why it does not compile and returns NULL. */
+static sg_cel_program_t *compile_or_report(const char *expr, const sg_cel_options_t *opts)
+{
+    sg_cel_program_t *p = NULL;
+    sg_error_t err = SG_ERROR_INIT;
+    if (sg_cel_compile(&p, expr, strlen(expr), opts, &err) < 0) {
+        fprintf(stderr, "%s\n", err.message);
+        return NULL;
+    }
+    return p;
+}
+
+/* Prints a result line and disposes of it. */
+static void print_line(sg_buf_t *b)
+{
+    printf("%s\n", b->base != NULL ? b->base : "");
+    sg_buf_dispose(b);
+}
+
 static int cmd_eval(int argc, char **argv)
 {
     const char *expr = NULL;
@@ -73,22 +92,16 @@ static int cmd_eval(int argc, char **argv)
         usage(stderr);
         goto done;
     }
-    sg_cel_program_t *p = NULL;
-    sg_error_t err = SG_ERROR_INIT;
-    if (sg_cel_compile(&p, expr, strlen(expr), &opts, &err) < 0) {
-        fprintf(stderr, "%s\n", err.message);
-        rc = 1;
-        goto done;
-    }
+    sg_cel_program_t *p = compile_or_report(expr, &opts);
     sg_cel_value_t v;
-    if (sg_cel_eval(&v, p, vars, nvars, &arena, &err) < 0) {
+    sg_error_t err = SG_ERROR_INIT;
+    rc = 1;
+    if (p != NULL && sg_cel_eval(&v, p, vars, nvars, &arena, &err) < 0) {
         fprintf(stderr, "error: %s\n", err.message);
-        rc = 1;
-    } else {
+    } else if (p != NULL) {
         sg_buf_t b = SG_BUF_INIT;
         sg_cel_value_format(&b, &v);
-        printf("%s\n", b.base != NULL ? b.base : "");
-        sg_buf_dispose(&b);
+        print_line(&b);
         rc = 0;
     }
     sg_cel_program_free(p);
@@ -150,18 +163,13 @@ static int cmd_check(int argc, char **argv)
         usage(stderr);
         goto done;
     }
-    sg_cel_program_t *p = NULL;
-    if (sg_cel_compile(&p, expr, strlen(expr), NULL, &err) < 0) {
-        fprintf(stderr, "%s\n", err.message);
-        rc = 1;
-        goto done;
-    }
+    sg_cel_program_t *p = compile_or_report(expr, NULL);
     sg_buf_t b = SG_BUF_INIT;
-    if (check_program(&b, env, p, &err) < 0) {
+    rc = 1;
+    if (p != NULL && check_program(&b, env, p, &err) < 0) {
         fprintf(stderr, "%s\n", err.message);
-        rc = 1;
-    } else {
-        printf("%s\n", b.base != NULL ? b.base : "");
+    } else if (p != NULL) {
+        print_line(&b);
         rc = 0;
     }
     sg_buf_dispose(&b);
