@@ -1,13 +1,12 @@
 /* Workers queue their decision writes instead of waiting for them: what the store finds at commit time decides what
  * happens next (a StoryRun created in between makes the pass run again; a write that fails is retried). */
-#include "helpers.h"
+#include "proxy.h"
 
 extern fx_t fx;
 
-/* A pass-through store whose atomic groups can be disturbed just before they are queued. */
+/* The store with its atomic groups disturbable just before they are queued. */
 typedef struct {
-    sg_store_t super;
-    sg_store_t *inner;
+    proxy_store_t base;
     int create_first; /* groups before which their StoryRun is created by "someone else" */
     int fail_commits; /* groups that fail at commit time (completion with an I/O error) */
     int groups;
@@ -24,7 +23,7 @@ static int p_apply(sg_store_t *s, sg_store_op_t *ops, size_t n, const sg_store_w
     if (p->create_first > 0 && n > 0 && ops[0].type == SG_STORE_OP_CREATE) {
         p->create_first--;
         /* another replica got there between the pass's look-up and its write */
-        cr_assert_eq(sg_store_create_json(p->inner, NULL, ops[0].kind, ops[0].ns, ops[0].obj, NULL, NULL), SG_OK);
+        cr_assert_eq(sg_store_create_json(p->base.inner, NULL, ops[0].kind, ops[0].ns, ops[0].obj, NULL, NULL), SG_OK);
     }
     if (p->fail_commits > 0 && o != NULL && o->done != NULL) {
         p->fail_commits--;
@@ -33,64 +32,16 @@ static int p_apply(sg_store_t *s, sg_store_op_t *ops, size_t n, const sg_store_w
         o->done(o->done_ctx, SG_EIO, &e, "", 0);
         return SG_OK;
     }
-    return sg_store_apply(p->inner, ops, n, o, failed, err);
-}
-
-static int p_get(sg_store_t *s, sg_buf_t *out, uint64_t *rv, sg_store_kind_t k, const char *ns, const char *n,
-                 sg_error_t *err)
-{
-    return sg_store_get(((proxy_t *)s)->inner, out, rv, k, ns, n, err);
-}
-
-static int p_create(sg_store_t *s, sg_buf_t *out, sg_store_kind_t k, const char *ns, const sg_json_t *obj,
-                    const sg_store_write_opts_t *o, sg_error_t *err)
-{
-    return sg_store_create_json(((proxy_t *)s)->inner, out, k, ns, obj, o, err);
-}
-
-static int p_status(sg_store_t *s, sg_buf_t *out, sg_store_kind_t k, const char *ns, const char *n, const sg_json_t *st,
-                    const sg_store_write_opts_t *o, sg_error_t *err)
-{
-    return sg_store_update_status(((proxy_t *)s)->inner, out, k, ns, n, st, o, err);
-}
-
-static int p_list(sg_store_t *s, sg_store_list_t *out, sg_store_kind_t k, const char *ns, const sg_store_list_opts_t *o,
-                  sg_error_t *err)
-{
-    return sg_store_list(((proxy_t *)s)->inner, out, k, ns, o, err);
-}
-
-static int p_subscribe(sg_store_t *s, sg_store_subscriber_cb cb, void *ctx, sg_error_t *err)
-{
-    return sg_store_subscribe(((proxy_t *)s)->inner, cb, ctx, err);
-}
-
-static void p_unsubscribe(sg_store_t *s, sg_store_subscriber_cb cb, void *ctx)
-{
-    sg_store_unsubscribe(((proxy_t *)s)->inner, cb, ctx);
+    return proxy_apply(s, ops, n, o, failed, err);
 }
 
 static void setup(void)
 {
     fx_open(NULL);
-    proxy_ops = *fx.store->ops;
-    proxy_ops.apply = p_apply;
-    proxy_ops.get = p_get;
-    proxy_ops.create = p_create;
-    proxy_ops.update_status = p_status;
-    proxy_ops.list = p_list;
-    proxy_ops.subscribe = p_subscribe;
-    proxy_ops.unsubscribe = p_unsubscribe;
     memset(&px, 0, sizeof(px));
-    px.super.ops = &proxy_ops;
-    px.inner = fx.store;
-    sg_reconciler_free(fx.rec);
-    sg_reconciler_opts_t ro = SG_RECONCILER_OPTS_INIT;
-    ro.store = &px.super;
-    ro.metrics = fx.metrics;
-    ro.workers = 4;
-    ro.backoff_base = 0.01;
-    cr_assert_eq(sg_reconciler_new(&fx.rec, &ro, NULL), SG_OK);
+    proxy_init(&px.base, &proxy_ops);
+    proxy_ops.apply = p_apply;
+    proxy_reconciler(&px.base.super, 4);
 }
 
 TestSuite(reconcile_deferred, .init = setup, .fini = fx_close, .timeout = 60);
@@ -107,14 +58,21 @@ static double metric(const char *series)
     return v;
 }
 
-Test(reconcile_deferred, a_storyrun_created_before_the_commit_makes_the_pass_run_again)
+/* One trigger, decided by the running reconciler; returns its name once the reconciler is idle. */
+static const char *decide_one(const char *submission)
 {
     put_story("default", "s", NULL);
-    trig_t t = {.ns = "default", .story = "s", .submission = "raced", .inputs = "{\"n\":1}"};
+    trig_t t = {.ns = "default", .story = "s", .submission = submission, .inputs = "{\"n\":1}"};
     const char *name = put_trigger(&t);
-    px.create_first = 1;
     cr_assert_eq(sg_reconciler_start(fx.rec, NULL), SG_OK);
-    cr_assert(sg_reconciler_wait_idle(fx.rec, 1000, 20000));
+    cr_assert(sg_reconciler_wait_idle(fx.rec, 2000, 20000));
+    return name;
+}
+
+Test(reconcile_deferred, a_storyrun_created_before_the_commit_makes_the_pass_run_again)
+{
+    px.create_first = 1;
+    const char *name = decide_one("raced");
     /* the StoryRun the other writer made carries this trigger's request annotations: recovered, not duplicated */
     sg_json_t *tr = get_obj(SG_KIND_STORYTRIGGER, "default", name);
     assert_decision(tr, "Created", "StoryRunCreated", NULL);
@@ -131,12 +89,8 @@ Test(reconcile_deferred, a_storyrun_created_before_the_commit_makes_the_pass_run
 
 Test(reconcile_deferred, a_decision_write_failing_at_commit_is_retried)
 {
-    put_story("default", "s", NULL);
-    trig_t t = {.ns = "default", .story = "s", .submission = "flaky", .inputs = "{\"n\":2}"};
-    const char *name = put_trigger(&t);
     px.fail_commits = 2;
-    cr_assert_eq(sg_reconciler_start(fx.rec, NULL), SG_OK);
-    cr_assert(sg_reconciler_wait_idle(fx.rec, 2000, 20000));
+    const char *name = decide_one("flaky");
     assert_decision(get_obj(SG_KIND_STORYTRIGGER, "default", name), "Created", "StoryRunCreated", NULL);
     cr_assert_eq(px.groups, 3);
     cr_assert_eq(metric("controller_runtime_reconcile_errors_total{controller=\"runs-storytrigger\"} "), 2);

@@ -1,30 +1,17 @@
 /* Stores without atomic groups (the Kubernetes backend): the StoryRun is created, then the status written; a status
  * write lost in between is recovered on the next pass (§4.2 step 9). */
-#include "helpers.h"
+#include "proxy.h"
 
 extern fx_t fx;
 
-/* A pass-through store without `apply` whose status writes can be made to fail. */
+/* The store without `apply`, its status writes refusable. */
 typedef struct {
-    sg_store_t super;
-    sg_store_t *inner;
+    proxy_store_t base;
     int fail_decisions; /* status writes with completedAt to refuse */
 } proxy_t;
 
 static proxy_t px;
 static sg_store_ops_t proxy_ops;
-
-static int p_get(sg_store_t *s, sg_buf_t *out, uint64_t *rv, sg_store_kind_t k, const char *ns, const char *n,
-                 sg_error_t *err)
-{
-    return sg_store_get(((proxy_t *)s)->inner, out, rv, k, ns, n, err);
-}
-
-static int p_create(sg_store_t *s, sg_buf_t *out, sg_store_kind_t k, const char *ns, const sg_json_t *obj,
-                    const sg_store_write_opts_t *o, sg_error_t *err)
-{
-    return sg_store_create_json(((proxy_t *)s)->inner, out, k, ns, obj, o, err);
-}
 
 static int p_status(sg_store_t *s, sg_buf_t *out, sg_store_kind_t k, const char *ns, const char *n, const sg_json_t *st,
                     const sg_store_write_opts_t *o, sg_error_t *err)
@@ -34,44 +21,17 @@ static int p_status(sg_store_t *s, sg_buf_t *out, sg_store_kind_t k, const char 
         p->fail_decisions--;
         return sg_error_set(err, SG_EUNAVAILABLE, "injected status write failure");
     }
-    return sg_store_update_status(p->inner, out, k, ns, n, st, o, err);
-}
-
-static int p_list(sg_store_t *s, sg_store_list_t *out, sg_store_kind_t k, const char *ns, const sg_store_list_opts_t *o,
-                  sg_error_t *err)
-{
-    return sg_store_list(((proxy_t *)s)->inner, out, k, ns, o, err);
-}
-
-static int p_subscribe(sg_store_t *s, sg_store_subscriber_cb cb, void *ctx, sg_error_t *err)
-{
-    return sg_store_subscribe(((proxy_t *)s)->inner, cb, ctx, err);
-}
-
-static void p_unsubscribe(sg_store_t *s, sg_store_subscriber_cb cb, void *ctx)
-{
-    sg_store_unsubscribe(((proxy_t *)s)->inner, cb, ctx);
+    return proxy_status(s, out, k, ns, n, st, o, err);
 }
 
 static void setup(void)
 {
     fx_open(NULL);
-    proxy_ops = *fx.store->ops;
+    memset(&px, 0, sizeof(px));
+    proxy_init(&px.base, &proxy_ops);
     proxy_ops.apply = NULL;
-    proxy_ops.get = p_get;
-    proxy_ops.create = p_create;
     proxy_ops.update_status = p_status;
-    proxy_ops.list = p_list;
-    proxy_ops.subscribe = p_subscribe;
-    proxy_ops.unsubscribe = p_unsubscribe;
-    px.super.ops = &proxy_ops;
-    px.inner = fx.store;
-    px.fail_decisions = 0;
-    sg_reconciler_free(fx.rec);
-    sg_reconciler_opts_t ro = SG_RECONCILER_OPTS_INIT;
-    ro.store = &px.super;
-    ro.metrics = fx.metrics;
-    cr_assert_eq(sg_reconciler_new(&fx.rec, &ro, NULL), SG_OK);
+    proxy_reconciler(&px.base.super, 8);
 }
 
 TestSuite(reconcile_fallback, .init = setup, .fini = fx_close);
