@@ -10,21 +10,16 @@ static sg_arena_t arena;
 
 static void setup(void)
 {
-    dir = tmpdir_make();
-    reg = sg_metrics_new();
-    st = open_store(dir, reg);
+    st = fixture_open(&dir, &reg);
     sg_arena_init(&arena, 0);
-    cr_assert_not_null(st);
     const char *j = "{\"metadata\":{\"name\":\"t\"},\"spec\":{\"a\":1}}";
     cr_assert_eq(sg_store_create(st, NULL, SG_KIND_STORYTRIGGER, "ns", j, strlen(j), NULL, NULL), SG_OK);
 }
 
 static void teardown(void)
 {
-    sg_store_close(st);
-    sg_metrics_free(reg);
+    fixture_close(st, reg, dir);
     sg_arena_dispose(&arena);
-    tmpdir_remove(dir);
 }
 
 TestSuite(store_apply, .init = setup, .fini = teardown);

@@ -56,17 +56,12 @@ static sg_metrics_t *reg;
 
 static void setup(void)
 {
-    dir = tmpdir_make();
-    reg = sg_metrics_new();
-    st = open_store(dir, reg);
-    cr_assert_not_null(st);
+    st = fixture_open(&dir, &reg);
 }
 
 static void teardown(void)
 {
-    sg_store_close(st);
-    sg_metrics_free(reg);
-    tmpdir_remove(dir);
+    fixture_close(st, reg, dir);
 }
 
 TestSuite(store_async, .init = setup, .fini = teardown, .timeout = 60);

@@ -10,19 +10,14 @@ static sg_arena_t arena;
 
 static void setup(void)
 {
-    dir = tmpdir_make();
-    reg = sg_metrics_new();
-    st = open_store(dir, reg);
+    st = fixture_open(&dir, &reg);
     sg_arena_init(&arena, 0);
-    cr_assert_not_null(st);
 }
 
 static void teardown(void)
 {
-    sg_store_close(st);
-    sg_metrics_free(reg);
+    fixture_close(st, reg, dir);
     sg_arena_dispose(&arena);
-    tmpdir_remove(dir);
 }
 
 static sg_json_t *create(const char *json, int expect)

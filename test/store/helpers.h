@@ -1,7 +1,8 @@
-/* Shared helpers for the store tests: a temporary data directory and small object builders. */
+/* Shared helpers for the store tests: a temporary data directory, the usual store fixture and small object builders. */
 #ifndef SG_TEST_STORE_HELPERS_H
 #define SG_TEST_STORE_HELPERS_H
 
+#include <criterion/criterion.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +44,24 @@ static inline sg_store_t *open_store(const char *dir, sg_metrics_t *m)
         return NULL;
     }
     return s;
+}
+
+/* The fixture of most store tests: a store in a fresh temporary directory with its own metrics registry, opened by
+ * fixture_open and removed by fixture_close. */
+static inline sg_store_t *fixture_open(char **dir, sg_metrics_t **reg)
+{
+    *dir = tmpdir_make();
+    *reg = sg_metrics_new();
+    sg_store_t *st = open_store(*dir, *reg);
+    cr_assert_not_null(st);
+    return st;
+}
+
+static inline void fixture_close(sg_store_t *st, sg_metrics_t *reg, char *dir)
+{
+    sg_store_close(st);
+    sg_metrics_free(reg);
+    tmpdir_remove(dir);
 }
 
 /* Parses `json` into `arena`; NULL on error. */

@@ -18,10 +18,7 @@ static void put(const char *ns, const char *name, const char *labels, const char
 
 static void setup(void)
 {
-    dir = tmpdir_make();
-    reg = sg_metrics_new();
-    st = open_store(dir, reg);
-    cr_assert_not_null(st);
+    st = fixture_open(&dir, &reg);
     put("b", "r2", "{\"app\":\"x\",\"tier\":\"web\"}", "s1");
     put("a", "r1", "{\"app\":\"x\"}", "s2");
     put("b", "r1", "{\"app\":\"y\"}", "s1");
@@ -32,9 +29,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    sg_store_close(st);
-    sg_metrics_free(reg);
-    tmpdir_remove(dir);
+    fixture_close(st, reg, dir);
 }
 
 TestSuite(store_list, .init = setup, .fini = teardown);
