@@ -124,7 +124,6 @@ typedef struct st_sg_reconcile__job_t {
     sg_reconciler_t *r;
     char *key;             /* "ns/name", owned */
     const char *ns, *name; /* split copies, in the same allocation as key */
-    double accepted;       /* acceptance time from the queue (0 = unknown) */
     double t0;             /* monotonic start of the pass */
     char decision[16];     /* the decision being written, for metrics */
     char reason[48];
@@ -132,7 +131,7 @@ typedef struct st_sg_reconcile__job_t {
 } sg_reconcile__job_t;
 
 /** A job for `key` (taken over: freed with the job). NULL when out of memory (key is then freed). */
-sg_reconcile__job_t *sg_reconcile__job_new(sg_reconciler_t *r, char *key, double accepted);
+sg_reconcile__job_t *sg_reconcile__job_new(sg_reconciler_t *r, char *key);
 /** Ends the job's pass with `rc` (SG_OK, SG_RECONCILE__AGAIN or an error to retry with backoff): metrics, the
  * queue's bookkeeping for its key, and the job freed. `gone` says the trigger was not in the store. */
 void sg_reconcile__job_finish(sg_reconcile__job_t *job, int rc, int gone, const sg_error_t *err);

@@ -17,7 +17,7 @@ static double mono(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-sg_reconcile__job_t *sg_reconcile__job_new(sg_reconciler_t *r, char *key, double accepted)
+sg_reconcile__job_t *sg_reconcile__job_new(sg_reconciler_t *r, char *key)
 {
     size_t n = strlen(key);
     sg_reconcile__job_t *job = malloc(sizeof(*job) + n + 1);
@@ -35,7 +35,6 @@ sg_reconcile__job_t *sg_reconcile__job_new(sg_reconciler_t *r, char *key, double
     job->key = key;
     job->ns = split;
     job->name = split + (slash - key) + 1;
-    job->accepted = accepted;
     job->t0 = mono();
     pthread_mutex_lock(&r->jobs_mu);
     while (r->jobs >= r->max_jobs)

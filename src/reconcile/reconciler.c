@@ -392,7 +392,7 @@ static void *worker(void *arg)
             free(key);
             continue;
         }
-        sg_reconcile__job_t *job = sg_reconcile__job_new(r, key, accepted);
+        sg_reconcile__job_t *job = sg_reconcile__job_new(r, key);
         if (job == NULL) {
             sg_log_error("reconcile: out of memory; the next resync retries", NULL);
             continue;
