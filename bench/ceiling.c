@@ -1,10 +1,16 @@
-/* The transport ceiling for `make bench`: storygate's own HTTPS server (same TLS, threads and routing) with one route
- * that answers a fixed AdmissionReview without reading the body, so /validate can be compared against it. */
+/* The transport ceiling for `make bench`: storygate's own HTTPS server (same TLS, threads and routing) with a route
+ * that answers a fixed AdmissionReview without reading the body, so /validate can be compared against it. Two more
+ * routes give the same answer after the first steps of a review only, so the bench shows what each step costs
+ * against the ceiling: /ceiling/tokenize runs yajl over the body with no callbacks (the floor of any yajl-based
+ * review), /ceiling/tree builds the JSON tree every review starts from. */
 #include <stdio.h>
 #include <string.h>
 
+#include <yajl/yajl_parse.h>
+
 #include <storygate/config.h>
 #include <storygate/http.h>
+#include <storygate/json.h>
 #include <storygate/log.h>
 
 static const char fixed_review[] =
@@ -15,6 +21,32 @@ static int on_ceiling(h2o_req_t *req, sg_http_thread_t *thr, void *data)
 {
     sg_http_send(req, 200, "application/json", fixed_review, sizeof(fixed_review) - 1);
     return 0;
+}
+
+static int on_tokenize(h2o_req_t *req, sg_http_thread_t *thr, void *data)
+{
+    static const yajl_callbacks none;
+    yajl_handle h = yajl_alloc(&none, NULL, NULL);
+    if (h == NULL || yajl_parse(h, (const unsigned char *)req->entity.base, req->entity.len) != yajl_status_ok ||
+        yajl_complete_parse(h) != yajl_status_ok) {
+        if (h != NULL)
+            yajl_free(h);
+        sg_http_send(req, 400, "text/plain", "not JSON\n", 9);
+        return 0;
+    }
+    yajl_free(h);
+    return on_ceiling(req, thr, data);
+}
+
+static int on_tree(h2o_req_t *req, sg_http_thread_t *thr, void *data)
+{
+    sg_json_t *root = NULL;
+    sg_json_parse_opts_t opts = SG_JSON_PARSE_OPTS_INIT;
+    if (sg_json_parse(&root, sg_http_thread_arena(thr), req->entity.base, req->entity.len, &opts, NULL) < 0) {
+        sg_http_send(req, 400, "text/plain", "not JSON\n", 9);
+        return 0;
+    }
+    return on_ceiling(req, thr, data);
 }
 
 int main(int argc, char **argv)
@@ -39,6 +71,8 @@ int main(int argc, char **argv)
     }
     if (sg_config_validate(&cfg, &err) < 0 || sg_http_server_new(&server, &cfg, NULL, &err) < 0 ||
         sg_http_route_add(server, "POST", "/ceiling", SG_HTTP_EXACT, on_ceiling, NULL) < 0 ||
+        sg_http_route_add(server, "POST", "/ceiling/tokenize", SG_HTTP_EXACT, on_tokenize, NULL) < 0 ||
+        sg_http_route_add(server, "POST", "/ceiling/tree", SG_HTTP_EXACT, on_tree, NULL) < 0 ||
         sg_http_server_listen(server, &err) < 0 || sg_http_server_run(server, &err) < 0) {
         fprintf(stderr, "ceiling: %s\n", err.message);
         goto done;

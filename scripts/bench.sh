@@ -46,6 +46,7 @@ wrk_run() {
   printf '  %-34s %10s req/s   p50 %7s ms   p99 %7s ms   errors %s%s\n' "$name" "$RPS" "$P50" "$P99" "${errs:-?}" \
     "${non2xx:+ non-2xx $non2xx}"
 }
+of_ceiling() { awk -v r="$RPS" -v c="$CEIL_RPS" 'BEGIN { if (c > 0) printf "  %-34s %9.1f %% of the ceiling\n", "", 100 * r / c }'; }
 # paced_run NAME URL BODY -> latency at a fixed rate (PACED_RPS over 32 connections), from h2load's per-request log
 paced_run() {
   local name="$1" url="$2" body="$3" log="$TMP/paced.log"
@@ -83,6 +84,13 @@ if want webhook || want policy; then
   wrk_run "transport ceiling (fixed answer)" "https://127.0.0.1:$CPORT/ceiling" "$REVIEW"
   CEIL_RPS="$RPS"
   paced_run "transport ceiling" "https://127.0.0.1:$CPORT/ceiling" "$REVIEW"
+  if want webhook; then
+    # The first steps of a review alone, same answer: what is left of the ceiling for the rest of the review.
+    wrk_run "ceiling + yajl tokenizer only" "https://127.0.0.1:$CPORT/ceiling/tokenize" "$REVIEW"
+    of_ceiling
+    wrk_run "ceiling + JSON tree only" "https://127.0.0.1:$CPORT/ceiling/tree" "$REVIEW"
+    of_ceiling
+  fi
   kill "$CEILING_PID"; wait "$CEILING_PID" 2>/dev/null || true
 fi
 
@@ -101,7 +109,7 @@ run_validate() { # LABEL [extra serve args...]
     python3 -c 'import json,sys; print(json.load(sys.stdin)["response"]["allowed"])')"
   [ "$allowed" = "True" ] || echo "  (warning: the bench review is not allowed here: $allowed)"
   wrk_run "$label" "https://127.0.0.1:$port/validate" "$REVIEW"
-  awk -v r="$RPS" -v c="$CEIL_RPS" 'BEGIN { if (c > 0) printf "  %-34s %9.1f %% of the ceiling\n", "", 100 * r / c }'
+  of_ceiling
   paced_run "${label%% (*}" "https://127.0.0.1:$port/validate" "$REVIEW"
   SERVE_PORT="$port"
 }
