@@ -99,7 +99,7 @@ typedef struct st_sg_schema_run_t {
 
 /* load.c: the kind entry for `kind` and `api_version` (NULL = the storage version). */
 const sg_schema_kind_t *sg_schema__find(const sg_schema_set_t *s, const char *kind, const char *api_version);
-/* builtin.c (generated from schemas/) */
+/* generated from schemas/ by cmake/embed_texts.cmake */
 extern const char *const sg_schema__builtin_names[];
 extern const char *const sg_schema__builtin_texts[];
 
