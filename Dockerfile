@@ -10,10 +10,11 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./
+COPY cmake/ cmake/
 COPY include/ include/
 COPY src/ src/
 COPY schemas/ schemas/
-RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DSG_TESTS=OFF \
+RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DSG_TESTS=OFF -DSG_BENCH=OFF \
  && cmake --build build --target storygate -j"$(nproc)" \
  && strip build/storygate
 
