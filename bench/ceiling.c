@@ -27,14 +27,14 @@ static int on_tokenize(h2o_req_t *req, sg_http_thread_t *thr, void *data)
 {
     static const yajl_callbacks none;
     yajl_handle h = yajl_alloc(&none, NULL, NULL);
-    if (h == NULL || yajl_parse(h, (const unsigned char *)req->entity.base, req->entity.len) != yajl_status_ok ||
-        yajl_complete_parse(h) != yajl_status_ok) {
-        if (h != NULL)
-            yajl_free(h);
+    int ok = h != NULL && yajl_parse(h, (const unsigned char *)req->entity.base, req->entity.len) == yajl_status_ok &&
+             yajl_complete_parse(h) == yajl_status_ok;
+    if (h != NULL)
+        yajl_free(h);
+    if (!ok) {
         sg_http_send(req, 400, "text/plain", "not JSON\n", 9);
         return 0;
     }
-    yajl_free(h);
     return on_ceiling(req, thr, data);
 }
 
