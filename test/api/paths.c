@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "../../src/api/internal.h"
+#include "../common/table.h"
 
 static const char *type_name(sg_api__path_type_t t)
 {
@@ -14,18 +15,12 @@ static const char *type_name(sg_api__path_type_t t)
 
 Test(api_paths, table_of_paths_parses_as_expected)
 {
-    FILE *f = fopen(SG_TEST_DATA "/paths.tsv", "r");
-    cr_assert_not_null(f);
-    char line[1024];
+    size_t n;
+    th_row_t *rows = th_table_raw("paths.tsv", &n);
     int cases = 0;
-    while (fgets(line, sizeof(line), f) != NULL) {
-        if (line[0] == '#' || line[0] == '\n')
-            continue;
-        line[strcspn(line, "\n")] = '\0';
-        char *tab = strchr(line, '\t');
-        cr_assert_not_null(tab, "bad line %s", line);
-        *tab = '\0';
-        const char *want = tab + 1;
+    for (size_t i = 0; i < n; i++) {
+        cr_assert_eq(rows[i].nfields, 2, "bad line %d", rows[i].lineno);
+        const char *line = rows[i].field[0], *want = rows[i].field[1];
         sg_api__path_t p;
         sg_error_t err = SG_ERROR_INIT;
         int rc = sg_api__path_parse(&p, line, strlen(line), &err);
@@ -38,7 +33,7 @@ Test(api_paths, table_of_paths_parses_as_expected)
         cr_expect_str_eq(got, want, "path %s", line);
         cases++;
     }
-    fclose(f);
+    th_table_free(rows, n);
     cr_assert_gt(cases, 20);
 }
 

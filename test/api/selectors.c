@@ -5,41 +5,23 @@
 #include <string.h>
 
 #include "../../src/api/internal.h"
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "%s", path);
-    static char buf[65536];
-    *len = fread(buf, 1, sizeof(buf) - 1, f);
-    buf[*len] = '\0';
-    fclose(f);
-    return buf;
-}
+#include "../common/table.h"
 
 Test(api_selectors, table_of_selectors_matches_as_expected)
 {
     size_t len;
-    char *json = slurp(SG_TEST_DATA "/selectors_object.json", &len);
+    char *json = th_read_file(SG_TEST_DATA "/selectors_object.json", &len);
+    cr_assert_not_null(json);
     sg_arena_t a;
     sg_arena_init(&a, 0);
     sg_json_t *obj = NULL;
     cr_assert_eq(sg_json_parse(&obj, &a, json, len, NULL, NULL), SG_OK);
-    FILE *f = fopen(SG_TEST_DATA "/selectors.tsv", "r");
-    cr_assert_not_null(f);
-    char line[1024];
+    size_t n;
+    th_row_t *rows = th_table_raw("selectors.tsv", &n);
     int cases = 0;
-    while (fgets(line, sizeof(line), f) != NULL) {
-        if (line[0] == '#' || line[0] == '\n')
-            continue;
-        line[strcspn(line, "\n")] = '\0';
-        char *t1 = strchr(line, '\t');
-        cr_assert_not_null(t1, "bad line %s", line);
-        *t1 = '\0';
-        char *t2 = strchr(t1 + 1, '\t');
-        cr_assert_not_null(t2, "bad line %s", line);
-        *t2 = '\0';
-        const char *labels = line, *fields = t1 + 1, *want = t2 + 1;
+    for (size_t i = 0; i < n; i++) {
+        cr_assert_eq(rows[i].nfields, 3, "bad line %d", rows[i].lineno);
+        const char *labels = rows[i].field[0], *fields = rows[i].field[1], *want = rows[i].field[2];
         sg_store_selector_t *sel = NULL;
         sg_error_t err = SG_ERROR_INIT;
         int rc = sg_store_selector_parse(&sel, SG_KIND_STORYTRIGGER, labels, fields, &err);
@@ -50,9 +32,10 @@ Test(api_selectors, table_of_selectors_matches_as_expected)
         sg_store_selector_free(sel);
         cases++;
     }
-    fclose(f);
+    th_table_free(rows, n);
     cr_assert_gt(cases, 25);
     sg_arena_dispose(&a);
+    free(json);
 }
 
 Test(api_selectors, storyrun_field_selectors_follow_selectable_fields)

@@ -8,19 +8,9 @@
 #include <storygate/cel.h>
 
 #include "../../src/cel/internal.h"
+#include "../common/table.h"
 
 TestSuite(cel_check);
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "cannot open %s", path);
-    char *buf = malloc(1 << 20);
-    *len = fread(buf, 1, (1 << 20) - 1, f);
-    buf[*len] = 0;
-    fclose(f);
-    return buf;
-}
 
 /* Declares "a=int;b=list(string)" in `env`. */
 static void declare_all(sg_cel_env_t *env, char *decls)
@@ -61,24 +51,16 @@ static int check_text(char *out, size_t n, sg_cel_env_t *env, const char *src)
 
 Test(cel_check, table_of_cases_gives_the_expected_types_and_errors)
 {
-    size_t len;
-    char *cases = slurp(SG_TEST_DATA "/check_cases.tsv", &len);
+    size_t n;
+    th_row_t *rows = th_table_raw("check_cases.tsv", &n);
     int count = 0, failures = 0, accepting = 0, rejecting = 0;
-    char *save = NULL;
-    for (char *line = strtok_r(cases, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
-        if (line[0] == '#' || line[0] == 0)
-            continue;
-        char *t1 = strchr(line, '\t');
-        cr_assert_not_null(t1, "bad case line: %s", line);
-        *t1 = 0;
-        char *t2 = strchr(t1 + 1, '\t');
-        cr_assert_not_null(t2, "bad case line: %s", line);
-        *t2 = 0;
-        const char *expr = line, *want = t2 + 1;
+    for (size_t i = 0; i < n; i++) {
+        cr_assert_eq(rows[i].nfields, 3, "bad case line %d", rows[i].lineno);
+        const char *expr = rows[i].field[0], *want = rows[i].field[2];
         sg_cel_env_t *env = NULL;
         sg_error_t err = SG_ERROR_INIT;
         cr_assert_eq(sg_cel_env_new(&env, &err), SG_OK);
-        declare_all(env, t1 + 1);
+        declare_all(env, rows[i].field[1]);
         char got[4096];
         int rc = check_text(got, sizeof(got), env, expr);
         int ok;
@@ -96,7 +78,7 @@ Test(cel_check, table_of_cases_gives_the_expected_types_and_errors)
         count++;
         sg_cel_env_free(env);
     }
-    free(cases);
+    th_table_free(rows, n);
     cr_expect_eq(failures, 0, "%d of %d cases failed", failures, count);
     cr_expect_geq(accepting, 40);
     cr_expect_geq(rejecting, 40);
@@ -152,7 +134,8 @@ Test(cel_check, free_variables_are_reported_with_their_first_field)
 Test(cel_check, every_function_of_the_engine_has_a_signature)
 {
     size_t len;
-    char *src = slurp(SG_SOURCE_DIR "/src/cel/funcs.c", &len);
+    char *src = th_read_file(SG_SOURCE_DIR "/src/cel/funcs.c", &len);
+    cr_assert_not_null(src, "cannot open funcs.c");
     int names = 0;
     /* registry entries look like {"name", receiver, global, min, max, impl} */
     for (char *p = strstr(src, "{\""); p != NULL; p = strstr(p + 2, "{\"")) {

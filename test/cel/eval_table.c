@@ -7,24 +7,14 @@
 #include <storygate/cel.h>
 #include <storygate/json.h>
 
-static char *slurp(const char *name, size_t *len)
-{
-    char path[1024];
-    snprintf(path, sizeof(path), "%s/%s", SG_TEST_DATA, name);
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "cannot open %s", path);
-    char *buf = malloc(1 << 20);
-    *len = fread(buf, 1, (1 << 20) - 1, f);
-    buf[*len] = 0;
-    fclose(f);
-    return buf;
-}
+#include "../common/table.h"
 
 Test(cel_eval, table_of_cases_matches_expected_renderings)
 {
-    size_t doc_len, cases_len;
-    char *doc = slurp("object.json", &doc_len);
-    char *cases = slurp("cases.tsv", &cases_len);
+    size_t doc_len, n;
+    char *doc = th_read_file(SG_TEST_DATA "/object.json", &doc_len);
+    cr_assert_not_null(doc, "cannot open object.json");
+    th_row_t *rows = th_table_raw("cases.tsv", &n);
     sg_arena_t doc_arena, scratch;
     sg_arena_init(&doc_arena, 0);
     sg_arena_init(&scratch, 0);
@@ -33,14 +23,9 @@ Test(cel_eval, table_of_cases_matches_expected_renderings)
     cr_assert_eq(sg_json_parse(&root, &doc_arena, doc, doc_len, NULL, &err), SG_OK, "%s", err.message);
     sg_cel_var_t var = {"object", sg_cel_value_from_json(root)};
     int count = 0, failures = 0;
-    char *save = NULL;
-    for (char *line = strtok_r(cases, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
-        if (line[0] == '#' || line[0] == 0)
-            continue;
-        char *tab = strchr(line, '\t');
-        cr_assert_not_null(tab, "malformed case line: %s", line);
-        *tab = 0;
-        const char *expr = line, *want = tab + 1;
+    for (size_t i = 0; i < n; i++) {
+        cr_assert_eq(rows[i].nfields, 2, "malformed case line %d", rows[i].lineno);
+        const char *expr = rows[i].field[0], *want = rows[i].field[1];
         count++;
         sg_cel_program_t *p = NULL;
         sg_buf_t got = SG_BUF_INIT;
@@ -71,5 +56,5 @@ Test(cel_eval, table_of_cases_matches_expected_renderings)
     sg_arena_dispose(&scratch);
     sg_arena_dispose(&doc_arena);
     free(doc);
-    free(cases);
+    th_table_free(rows, n);
 }

@@ -1,4 +1,4 @@
-/* Shared helpers of the json tests: data-file tables with byte escapes, parsing shortcuts, base64. */
+/* Helpers only the json tests need (parsing shortcuts, base64, printable bytes); their tables come from common/. */
 #ifndef STORYGATE_TEST_JSON_HELPERS_H
 #define STORYGATE_TEST_JSON_HELPERS_H
 
@@ -6,22 +6,8 @@
 
 #include <storygate/json.h>
 
-#define TH_MAX_FIELDS 8
+#include "../common/table.h"
 
-/* One line of a table file: TAB-separated fields, each unescaped (\\ \t \n \r \xHH; other backslashes kept). */
-typedef struct st_th_row_t {
-    int lineno;
-    int nfields;
-    char *field[TH_MAX_FIELDS];
-    size_t len[TH_MAX_FIELDS];
-} th_row_t;
-
-/** Reads SG_TEST_DATA/<name> into rows (comments '#' and blank lines skipped); aborts the test when missing. */
-th_row_t *th_table(const char *name, size_t *count);
-/** Frees what th_table returned. */
-void th_table_free(th_row_t *rows, size_t count);
-/** Reads a whole file; NULL when missing. free() the result. */
-char *th_read_file(const char *path, size_t *len);
 /** Decodes standard base64; NULL on bad input. free() the result. */
 char *th_base64(const char *s, size_t len, size_t *out_len);
 /** Parses with the given dialect into `arena`; returns the code and fills err. */

@@ -9,6 +9,7 @@
 
 #include <storygate/log.h>
 
+#include "../common/table.h"
 #include "capture.h"
 
 /* Splits captured output into lines; returns the count. */
@@ -122,18 +123,12 @@ static int hexbytes(const char *hex, char *out)
 
 Test(log_format, strings_are_escaped_and_invalid_utf8_replaced)
 {
-    FILE *fp = fopen(SG_TEST_DATA "/escape_cases.txt", "r");
-    cr_assert_not_null(fp);
-    char line[512];
+    size_t nrows;
+    th_row_t *rows = th_table_raw("escape_cases.txt", &nrows);
     int cases = 0;
-    while (fgets(line, sizeof(line), fp) != NULL) {
-        if (line[0] == '#' || line[0] == '\n')
-            continue;
-        line[strcspn(line, "\n")] = '\0';
-        char *tab = strchr(line, '\t');
-        cr_assert_not_null(tab, "bad case line: %s", line);
-        *tab = '\0';
-        const char *want = tab + 1;
+    for (size_t i = 0; i < nrows; i++) {
+        cr_assert_eq(rows[i].nfields, 2, "bad case line %d", rows[i].lineno);
+        const char *line = rows[i].field[0], *want = rows[i].field[1];
         char in[256];
         int n = hexbytes(line, in);
         capture_start();
@@ -165,7 +160,7 @@ Test(log_format, strings_are_escaped_and_invalid_utf8_replaced)
         sg_buf_dispose(&b);
         cases++;
     }
-    fclose(fp);
+    th_table_free(rows, nrows);
     cr_assert_gt(cases, 20);
 }
 

@@ -6,6 +6,8 @@
 
 #include <storygate/metrics.h>
 
+#include "../common/table.h"
+
 static char *render(sg_metrics_t *r)
 {
     sg_buf_t b = SG_BUF_INIT;
@@ -176,29 +178,24 @@ Test(metrics_render, labelled_family_without_series_is_omitted)
 
 Test(metrics_render, sample_values_format_like_go)
 {
-    FILE *fp = fopen(SG_TEST_DATA "/float_cases.txt", "r");
-    cr_assert_not_null(fp);
-    char line[256];
+    size_t n;
+    th_row_t *rows = th_table_raw("float_cases.txt", &n);
     int cases = 0;
-    while (fgets(line, sizeof(line), fp) != NULL) {
-        if (line[0] == '#' || line[0] == '\n')
-            continue;
-        line[strcspn(line, "\n")] = '\0';
-        char *tab = strchr(line, '\t');
-        cr_assert_not_null(tab);
-        *tab = '\0';
+    for (size_t i = 0; i < n; i++) {
+        cr_assert_eq(rows[i].nfields, 2, "bad case line %d", rows[i].lineno);
+        const char *line = rows[i].field[0], *text = rows[i].field[1];
         sg_metrics_t *r = sg_metrics_new();
         sg_series_t *s = sg_metric_with(sg_metrics_register(r, SG_METRIC_GAUGE, "v", "V.", NULL, NULL, 0), NULL);
         sg_series_set(s, strtod(line, NULL));
         char *out = render(r);
         char want[128];
-        snprintf(want, sizeof(want), "# HELP v V.\n# TYPE v gauge\nv %s\n", tab + 1);
+        snprintf(want, sizeof(want), "# HELP v V.\n# TYPE v gauge\nv %s\n", text);
         cr_assert_str_eq(out, want, "value %s", line);
         free(out);
         sg_metrics_free(r);
         cases++;
     }
-    fclose(fp);
+    th_table_free(rows, n);
     cr_assert_gt(cases, 25);
 }
 

@@ -7,6 +7,7 @@
 
 #include <storygate/schema.h>
 
+#include "../common/table.h"
 #include "common.h"
 
 static char dir[256];
@@ -51,13 +52,10 @@ TestSuite(policy_admission, .init = setup, .fini = teardown);
 
 static char *read_file(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "%s", path);
-    static char buf[65536];
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return strdup(buf);
+    size_t len;
+    char *text = th_read_file(path, &len);
+    cr_assert_not_null(text, "%s", path);
+    return text;
 }
 
 /* Replaces the first `from` in `s` by `to` (test-sized strings). */

@@ -8,6 +8,7 @@
 
 #include <storygate/refs.h>
 
+#include "../common/table.h"
 #include "common.h"
 
 TestSuite(policy_namespaces, .init = pt_setup, .fini = pt_teardown);
@@ -16,25 +17,12 @@ TestSuite(policy_namespaces, .init = pt_setup, .fini = pt_teardown);
 
 Test(policy_namespaces, selector_table_matches_like_kubernetes)
 {
-    FILE *f = fopen(SG_TEST_DATA "/namespace_selector.tsv", "r");
-    cr_assert_not_null(f);
-    char line[1024];
+    size_t n;
+    th_row_t *rows = th_table_raw("namespace_selector.tsv", &n);
     int cases = 0;
-    while (fgets(line, sizeof(line), f) != NULL) {
-        if (line[0] == '#' || line[0] == '\n')
-            continue;
-        line[strcspn(line, "\n")] = '\0';
-        char *cols[4];
-        char *p = line;
-        for (int i = 0; i < 4; i++) {
-            cols[i] = p;
-            char *tab = strchr(p, '\t');
-            cr_assert(i == 3 || tab != NULL, "line %d needs 4 columns", cases + 1);
-            if (tab != NULL) {
-                *tab = '\0';
-                p = tab + 1;
-            }
-        }
+    for (size_t i = 0; i < n; i++) {
+        cr_assert_eq(rows[i].nfields, 4, "line %d needs 4 columns", rows[i].lineno);
+        char *const *cols = rows[i].field;
         char yaml[1024];
         snprintf(yaml, sizeof(yaml),
                  HEAD "  matchConstraints:\n    namespaceSelector: %s\n"
@@ -55,7 +43,7 @@ Test(policy_namespaces, selector_table_matches_like_kubernetes)
         sg_policy_set_release(s);
         cases++;
     }
-    fclose(f);
+    th_table_free(rows, n);
     cr_assert_geq(cases, 25);
 }
 

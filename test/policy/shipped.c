@@ -1,8 +1,10 @@
 /* policy module: the example policies of deploy/policies, each on triggers it must allow, deny, warn about or audit. */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "../common/table.h"
 #include "common.h"
 
 static sg_policy_set_t *set;
@@ -141,19 +143,17 @@ Test(policy_shipped, bench_policies_allow_the_example_reviews)
     const char *files[] = {SG_SOURCE_DIR "/deploy/examples/admissionreview.json",
                            SG_SOURCE_DIR "/deploy/examples/admissionreview-keyed.json"};
     for (size_t i = 0; i < 2; i++) {
-        FILE *f = fopen(files[i], "rb");
-        cr_assert_not_null(f);
-        static char buf[65536];
-        size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-        buf[n] = '\0';
-        fclose(f);
-        sg_json_t *review = pt_json(buf);
+        size_t len;
+        char *text = th_read_file(files[i], &len);
+        cr_assert_not_null(text, "%s", files[i]);
+        sg_json_t *review = pt_json(text);
         sg_json_t *req = sg_json_get(review, "request");
         sg_policy_input_t in = {
             "CREATE", sg_json_string(sg_json_get(req, "namespace"), NULL), "t", sg_json_get(req, "object"), NULL, req,
             NULL};
         cr_assert_eq(sg_policy_evaluate(bench, &in, pt_arena(), &res), SG_OK);
         cr_expect_eq(res.ndenials, 0, "%s: %s", files[i], res.ndenials ? res.denials[0] : "");
+        free(text);
     }
     sg_policy_set_release(bench);
     sg_buf_dispose(&diag);

@@ -8,6 +8,8 @@
 
 #include <storygate/schema.h>
 
+#include "../common/table.h"
+
 TestSuite(schema_load);
 
 static int load(const char *yaml, sg_error_t *err)
@@ -151,13 +153,11 @@ Test(schema_load, builtin_copies_match_schemas_dir)
     for (size_t i = 0; sg_schema__builtin_names[i] != NULL; i++) {
         char path[512];
         snprintf(path, sizeof(path), "%s/schemas/%s", SG_SOURCE_DIR, sg_schema__builtin_names[i]);
-        FILE *f = fopen(path, "rb");
-        cr_assert_not_null(f, "%s", path);
-        static char buf[1 << 20];
-        size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-        buf[n] = '\0';
-        fclose(f);
-        cr_expect_str_eq(sg_schema__builtin_texts[i], buf, "%s differs from its built-in copy", path);
+        size_t len;
+        char *text = th_read_file(path, &len);
+        cr_assert_not_null(text, "%s", path);
+        cr_expect_str_eq(sg_schema__builtin_texts[i], text, "%s differs from its built-in copy", path);
+        free(text);
         nbuiltin++;
     }
     DIR *d = opendir(SG_SOURCE_DIR "/schemas");

@@ -7,6 +7,8 @@
 
 #include <storygate/schema.h>
 
+#include "../common/table.h"
+
 static sg_schema_set_t *set;
 static sg_arena_t arena;
 
@@ -26,21 +28,6 @@ static void teardown(void)
 }
 
 TestSuite(schema_validate, .init = setup, .fini = teardown);
-
-static char *read_all(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = '\0';
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
-}
 
 /* "@N" strings in the table stand for N letters 'a'. */
 static void expand(sg_json_t *v)
@@ -66,7 +53,8 @@ static void expand(sg_json_t *v)
 Test(schema_validate, table_of_objects_gives_the_apiservers_errors)
 {
     size_t len;
-    char *buf = read_all(SG_TEST_DATA "/cases.json", &len);
+    char *buf = th_read_file(SG_TEST_DATA "/cases.json", &len);
+    cr_assert_not_null(buf, "cannot open cases.json");
     sg_json_t *cases;
     sg_error_t err = SG_ERROR_INIT;
     cr_assert_eq(sg_json_parse(&cases, &arena, buf, len, NULL, &err), SG_OK, "%s", err.message);
