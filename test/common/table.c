@@ -32,7 +32,7 @@ char *th_read_file(const char *path, size_t *len)
     return buf;
 }
 
-static int hexval(char c)
+int th_hexval(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -54,8 +54,8 @@ static size_t unescape(char *s, size_t n)
                 r++;
                 continue;
             }
-            if (e == 'x' && r + 3 < n && hexval(s[r + 2]) >= 0 && hexval(s[r + 3]) >= 0) {
-                s[w++] = (char)(hexval(s[r + 2]) * 16 + hexval(s[r + 3]));
+            if (e == 'x' && r + 3 < n && th_hexval(s[r + 2]) >= 0 && th_hexval(s[r + 3]) >= 0) {
+                s[w++] = (char)(th_hexval(s[r + 2]) * 16 + th_hexval(s[r + 3]));
                 r += 3;
                 continue;
             }

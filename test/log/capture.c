@@ -6,6 +6,7 @@
 
 #include <storygate/log.h>
 
+#include "../common/table.h"
 #include "capture.h"
 
 static int g_pipe[2];
@@ -61,17 +62,6 @@ static size_t utf8_ok(const unsigned char *s, size_t n)
     return len;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decodes a JSON string starting at s[*i] == '"'; \u escapes of the BMP only (what the log emits). */
 static int parse_string(const char *s, size_t n, size_t *i, sg_buf_t *out)
 {
@@ -102,7 +92,7 @@ static int parse_string(const char *s, size_t n, size_t *i, sg_buf_t *out)
                 return -1;
             unsigned cp = 0;
             for (int k = 2; k < 6; k++) {
-                int h = hexval(s[*i + k]);
+                int h = th_hexval(s[*i + k]);
                 if (h < 0)
                     return -1;
                 cp = cp * 16 + (unsigned)h;
