@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <storygate/utf8.h>
+
 #include "internal.h"
 
 typedef struct st_seg_t {
@@ -153,17 +155,6 @@ int sg_api__path_parse(sg_api__path_t *out, const char *path, size_t len, sg_err
     return sg_error_set(err, SG_ENOTFOUND, "the server could not find the requested resource");
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* URL-decodes s[0..n) into arena memory; NULL on a bad escape (with *bad set) or allocation failure. */
 static char *url_decode(const char *s, size_t n, sg_arena_t *arena, int *bad)
 {
@@ -177,7 +168,7 @@ static char *url_decode(const char *s, size_t n, sg_arena_t *arena, int *bad)
             out[o++] = ' ';
         } else if (s[i] == '%') {
             int h, l;
-            if (i + 2 >= n || (h = hexval(s[i + 1])) < 0 || (l = hexval(s[i + 2])) < 0) {
+            if (i + 2 >= n || (h = sg_hex_digit(s[i + 1])) < 0 || (l = sg_hex_digit(s[i + 2])) < 0) {
                 *bad = 1;
                 return NULL;
             }

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include <storygate/utf8.h>
+
 #include "internal.h"
 
 static int is_ident_start(int ch)
@@ -13,17 +15,6 @@ static int is_ident_start(int ch)
 static int is_digit(int ch)
 {
     return ch >= '0' && ch <= '9';
-}
-
-static int hexval(int ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
 }
 
 static void fail(sg_cel_token_t *t, size_t pos, const char *msg)
@@ -56,7 +47,7 @@ static void lex_number(sg_cel_lexer_t *lx, sg_cel_token_t *t)
     if (s[p] == '0' && p + 1 < lx->len && (s[p + 1] == 'x' || s[p + 1] == 'X')) {
         p += 2;
         size_t ds = p;
-        while (p < lx->len && hexval((unsigned char)s[p]) >= 0)
+        while (p < lx->len && sg_hex_digit((unsigned char)s[p]) >= 0)
             p++;
         if (p == ds)
             return fail(t, start, "invalid hexadecimal literal");
@@ -208,7 +199,7 @@ static void lex_string(sg_cel_lexer_t *lx, sg_cel_token_t *t, size_t start, int 
             int nd = (e == 'x' || e == 'X') ? 2 : e == 'u' ? 4 : 8;
             uint32_t cp = 0;
             for (int i = 0; i < nd; i++) {
-                int h = p + i < lx->len ? hexval((unsigned char)s[p + i]) : -1;
+                int h = p + i < lx->len ? sg_hex_digit((unsigned char)s[p + i]) : -1;
                 if (h < 0)
                     return fail(t, p - 2, "invalid escape sequence");
                 cp = cp * 16 + (uint32_t)h;

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <storygate/utf8.h>
+
 #include "internal.h"
 
 size_t sg_json__utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
@@ -102,17 +104,6 @@ static size_t put_utf8(unsigned char *dst, uint32_t cp)
     return 4;
 }
 
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Go's getu4: the code unit of a "\uXXXX" at s[0..n), or -1. */
 static int32_t getu4(const unsigned char *s, size_t n)
 {
@@ -120,7 +111,7 @@ static int32_t getu4(const unsigned char *s, size_t n)
         return -1;
     int32_t v = 0;
     for (int i = 2; i < 6; i++) {
-        int h = hexval(s[i]);
+        int h = sg_hex_digit(s[i]);
         if (h < 0)
             return -1;
         v = (v << 4) | h;

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <storygate/utf8.h>
+
 #include "table.h"
 
 char *th_read_file(const char *path, size_t *len)
@@ -32,17 +34,6 @@ char *th_read_file(const char *path, size_t *len)
     return buf;
 }
 
-int th_hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static size_t unescape(char *s, size_t n)
 {
     size_t w = 0;
@@ -54,8 +45,8 @@ static size_t unescape(char *s, size_t n)
                 r++;
                 continue;
             }
-            if (e == 'x' && r + 3 < n && th_hexval(s[r + 2]) >= 0 && th_hexval(s[r + 3]) >= 0) {
-                s[w++] = (char)(th_hexval(s[r + 2]) * 16 + th_hexval(s[r + 3]));
+            if (e == 'x' && r + 3 < n && sg_hex_digit(s[r + 2]) >= 0 && sg_hex_digit(s[r + 3]) >= 0) {
+                s[w++] = (char)(sg_hex_digit(s[r + 2]) * 16 + sg_hex_digit(s[r + 3]));
                 r += 3;
                 continue;
             }

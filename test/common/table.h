@@ -28,8 +28,6 @@ th_row_t *th_table_at(const char *dir, const char *name, int flags, size_t *coun
 #define th_table_raw(name, count) th_table_at(SG_TEST_DATA, (name), TH_RAW, (count))
 /** Frees what th_table_at returned. */
 void th_table_free(th_row_t *rows, size_t count);
-/** The value of a hex digit, or -1. */
-int th_hexval(char c);
 /** Reads a whole file, NUL-terminated; NULL when missing. free() the result. */
 char *th_read_file(const char *path, size_t *len);
 

@@ -22,6 +22,7 @@
 #include <openssl/x509v3.h>
 
 #include <storygate/json.h>
+#include <storygate/utf8.h>
 
 #include "fakeapi.h"
 
@@ -244,20 +245,12 @@ typedef struct {
     size_t body_len;
 } req_t;
 
-static int hexval(char ch)
-{
-    return ch >= '0' && ch <= '9'   ? ch - '0'
-           : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
-           : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10
-                                    : -1;
-}
-
 static void url_decode(char *dst, size_t cap, const char *s, size_t n)
 {
     size_t j = 0;
     for (size_t i = 0; i < n && j + 1 < cap; i++) {
-        if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-            dst[j++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+        if (s[i] == '%' && i + 2 < n && sg_hex_digit(s[i + 1]) >= 0 && sg_hex_digit(s[i + 2]) >= 0) {
+            dst[j++] = (char)(sg_hex_digit(s[i + 1]) * 16 + sg_hex_digit(s[i + 2]));
             i += 2;
         } else if (s[i] == '+') {
             dst[j++] = ' ';

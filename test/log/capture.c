@@ -5,8 +5,8 @@
 #include <unistd.h>
 
 #include <storygate/log.h>
+#include <storygate/utf8.h>
 
-#include "../common/table.h"
 #include "capture.h"
 
 static int g_pipe[2];
@@ -92,7 +92,7 @@ static int parse_string(const char *s, size_t n, size_t *i, sg_buf_t *out)
                 return -1;
             unsigned cp = 0;
             for (int k = 2; k < 6; k++) {
-                int h = th_hexval(s[*i + k]);
+                int h = sg_hex_digit(s[*i + k]);
                 if (h < 0)
                     return -1;
                 cp = cp * 16 + (unsigned)h;
